@@ -1,0 +1,156 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { buildAdminApp } from './admin/index.js';
+import type { GatewayConfig } from './config/index.js';
+import { createEventHub, type EventHub, type GatewayEvent } from './events.js';
+import { createHealthMonitor } from './health/index.js';
+import type { HealthMonitor } from './health/types.js';
+import { createHostCheck } from './http/hosts.js';
+import { writeProblem } from './http/problem.js';
+import { requestIdFrom } from './http/request-id.js';
+import { createLogger } from './observability/logging.js';
+import { createMetrics, type GatewayMetrics } from './observability/metrics.js';
+import { createProxy } from './proxy/index.js';
+import type { Proxy } from './proxy/types.js';
+import { createRegistry, createStore } from './registry/index.js';
+import type { RegistryStore } from './registry/store/types.js';
+import type { Clock, Registry } from './registry/types.js';
+import { registerStartupServices } from './startup-services.js';
+
+export interface GatewayDeps {
+  logger?: Logger;
+  clock?: Clock;
+  /** A store to use instead of the one config names (tests, embedding). */
+  store?: RegistryStore;
+}
+
+export interface Gateway {
+  readonly config: GatewayConfig;
+  readonly app: FastifyInstance;
+  readonly server: Server;
+  readonly registry: Registry;
+  readonly health: HealthMonitor;
+  readonly events: EventHub<GatewayEvent>;
+  readonly metrics: GatewayMetrics;
+  readonly proxy: Proxy;
+  readonly logger: Logger;
+  /** Loads the registry, starts health checks, listens; resolves the bound address. */
+  listen(): Promise<AddressInfo>;
+  /** Stops accepting, lets in-flight requests finish within shutdownTimeoutMs, stops checks, closes the store. */
+  close(): Promise<void>;
+}
+
+/**
+ * Assembles one gateway from its parts. Never listens by itself and keeps no global
+ * state, so a test (or a process) can run several.
+ */
+export async function buildGateway(config: GatewayConfig, deps: GatewayDeps = {}): Promise<Gateway> {
+  const logger = deps.logger ?? createLogger(config);
+  const events = createEventHub<GatewayEvent>((err) => logger.error({ err }, 'event listener failed'));
+  const store = deps.store ?? createStore(config);
+  const registry = createRegistry({ store, events, logger, ...(deps.clock ? { clock: deps.clock } : {}) });
+  const health = createHealthMonitor({
+    config,
+    registry,
+    events,
+    logger,
+    ...(deps.clock ? { clock: deps.clock } : {}),
+  });
+  const metrics = createMetrics({ collectInstances: () => instanceCounts(registry, health) });
+  const proxy = createProxy({ config, registry, health, events, metrics, logger });
+  const hostAllowed = createHostCheck(config.allowedHosts);
+
+  let fastifyHandler: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
+  const server = createServer(
+    {
+      requestTimeout: config.clientRequestTimeoutMs,
+      headersTimeout: config.clientHeaderTimeoutMs,
+      maxHeaderSize: 16 * 1024,
+      keepAliveTimeout: 72_000,
+    },
+    (req, res) => {
+      const requestId = requestIdFrom(req.headers['x-request-id']);
+      if (!hostAllowed(req.headers.host)) {
+        writeProblem(
+          res,
+          'GW_ERR_BAD_HOST',
+          'The Host header names a host this gateway does not serve',
+          requestId,
+        );
+        return;
+      }
+      if (proxy.handle(req, res, requestId)) return;
+      fastifyHandler!(req, res);
+    },
+  );
+  server.maxConnections = config.maxConnections;
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const requestId = requestIdFrom(req.headers['x-request-id']);
+    if (hostAllowed(req.headers.host) && proxy.handleUpgrade(req, socket, head, requestId)) return;
+    socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+  });
+
+  const startedAt = Date.now();
+  const app = await buildAdminApp(
+    { config, registry, health, events, metrics, logger, proxy, startedAt },
+    (handler) => {
+      fastifyHandler = handler;
+      return server;
+    },
+  );
+
+  let closing: Promise<void> | null = null;
+  const gateway: Gateway = {
+    config,
+    app,
+    server,
+    registry,
+    health,
+    events,
+    metrics,
+    proxy,
+    logger,
+    async listen() {
+      await registry.start();
+      await registerStartupServices(config, registry, logger);
+      health.start();
+      await app.listen({ port: config.port, host: config.host });
+      const address = server.address() as AddressInfo;
+      logger.info({ port: address.port, host: address.address }, 'gateway listening');
+      if (config.adminTokens.length === 0) {
+        logger.warn('GATEWAY_ADMIN_TOKEN is not set: the admin API is open to anyone who can reach it');
+      }
+      return address;
+    },
+    close() {
+      closing ??= closeGateway();
+      return closing;
+    },
+  };
+
+  async function closeGateway(): Promise<void> {
+    const forceTimer = setTimeout(() => server.closeAllConnections(), config.shutdownTimeoutMs);
+    forceTimer.unref();
+    server.closeIdleConnections();
+    await app.close();
+    clearTimeout(forceTimer);
+    await health.close();
+    await proxy.close();
+    await registry.close();
+  }
+
+  return gateway;
+}
+
+function* instanceCounts(registry: Registry, health: HealthMonitor) {
+  for (const service of registry.serviceNames()) {
+    const counts = { HEALTHY: 0, UNHEALTHY: 0, UNKNOWN: 0 };
+    for (const instance of registry.instancesOf(service)) {
+      counts[health.healthOf(service, instance.instance_id).status]++;
+    }
+    for (const [status, count] of Object.entries(counts)) yield { service, status, count };
+  }
+}

@@ -1,0 +1,120 @@
+import { unwatchFile, watchFile } from 'node:fs';
+import type { Logger } from 'pino';
+import type { Registry } from '../registry/types.js';
+import { ConfigError, loadConfig } from './load.js';
+import type { GatewayConfig, StaticService } from './schema.js';
+
+/** What a config reload can change in a running gateway. */
+export interface Reconfigurable {
+  readonly registry: Registry;
+  readonly logger: Logger;
+  readonly proxy: { applyConfig(next: Pick<GatewayConfig, 'routes' | 'balancing'>): void };
+}
+
+/** Settings read once at start: a change to them is logged as needing a restart, not applied. */
+const RESTART_ONLY: readonly (keyof GatewayConfig)[] = [
+  'port',
+  'host',
+  'environment',
+  'registryStore',
+  'registryPath',
+  'redisUrl',
+  'adminTokens',
+  'allowedHosts',
+  'allowedOrigins',
+  'logLevel',
+  'healthCheckIntervalMs',
+  'healthCheckTimeoutMs',
+  'proxyTimeoutMs',
+  'proxyConnectTimeoutMs',
+  'proxyRetries',
+  'maxConnections',
+];
+
+/**
+ * Applies a new version of the config file: routes and balancing swap atomically in the
+ * proxy; services added to the file are registered, services removed from it deregistered.
+ * An invalid file is refused and logged; the running config stays.
+ */
+export async function applyConfigChange(
+  current: GatewayConfig,
+  target: Reconfigurable,
+  env: NodeJS.ProcessEnv,
+): Promise<GatewayConfig> {
+  let next: GatewayConfig;
+  try {
+    next = loadConfig(env);
+  } catch (err) {
+    const message = err instanceof ConfigError ? err.message : String(err);
+    target.logger.error(`config reload refused, keeping the running config: ${message}`);
+    return current;
+  }
+  const ignored = RESTART_ONLY.filter((key) => JSON.stringify(current[key]) !== JSON.stringify(next[key]));
+  if (ignored.length > 0) {
+    target.logger.warn({ settings: ignored }, 'config reload: these settings apply only after a restart');
+  }
+  target.proxy.applyConfig({ routes: next.routes, balancing: next.balancing });
+  await syncStaticServices(current.services, next.services, target);
+  target.logger.info({ routes: next.routes.length, services: next.services.length }, 'config reloaded');
+  return next;
+}
+
+function serviceKey(s: StaticService): string {
+  return `${s.service_name} ${s.instance_id ?? s.base_url}`;
+}
+
+async function syncStaticServices(
+  before: readonly StaticService[],
+  after: readonly StaticService[],
+  target: Reconfigurable,
+): Promise<void> {
+  const kept = new Set(after.map(serviceKey));
+  for (const old of before) {
+    if (kept.has(serviceKey(old))) continue;
+    const instance = target.registry
+      .instancesOf(old.service_name)
+      .find((i) =>
+        old.instance_id ? i.instance_id === old.instance_id : i.base_url === normalizeBase(old.base_url),
+      );
+    if (instance) await target.registry.deregisterInstance(old.service_name, instance.instance_id);
+  }
+  const previous = new Map(before.map((s) => [serviceKey(s), JSON.stringify(s)]));
+  for (const service of after) {
+    if (previous.get(serviceKey(service)) === JSON.stringify(service)) continue;
+    try {
+      await target.registry.register({ ...service });
+    } catch (err) {
+      target.logger.error({ service: service.service_name, err }, 'config reload: service not registered');
+    }
+  }
+}
+
+function normalizeBase(url: string): string {
+  try {
+    return new URL(url).href.replace(/\/+$/, '');
+  } catch {
+    return url;
+  }
+}
+
+/** Watches GATEWAY_CONFIG and applies valid changes; returns the stop function. */
+export function watchConfigFile(
+  initial: GatewayConfig,
+  target: Reconfigurable,
+  env: NodeJS.ProcessEnv = process.env,
+  intervalMs = 500,
+): () => void {
+  const file = initial.configFile;
+  if (!file) return () => {};
+  let current = initial;
+  let chain = Promise.resolve();
+  // watchFile polls stat, so it also follows editors that replace the file by rename.
+  const onChange = (now: { mtimeMs: number }, prev: { mtimeMs: number }) => {
+    if (now.mtimeMs === prev.mtimeMs) return;
+    chain = chain.then(async () => {
+      current = await applyConfigChange(current, target, env);
+    });
+  };
+  watchFile(file, { interval: intervalMs, persistent: false }, onChange);
+  return () => unwatchFile(file, onChange);
+}

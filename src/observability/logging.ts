@@ -1,0 +1,28 @@
+import pino, { type Logger } from 'pino';
+import type { GatewayConfig } from '../config/index.js';
+
+/** Paths whose values never reach a log line (tokens, keys, cookies). */
+export const REDACT_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["x-api-key"]',
+  'res.headers["set-cookie"]',
+  'headers.authorization',
+  'headers.cookie',
+  'token',
+  'adminTokens',
+];
+
+export function createLogger(
+  config: Pick<GatewayConfig, 'logLevel'>,
+  destination?: pino.DestinationStream,
+): Logger {
+  const options: pino.LoggerOptions = {
+    level: config.logLevel,
+    base: { service: 'msa-gateway' },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    formatters: { level: (label) => ({ level: label }) },
+  };
+  return destination ? pino(options, destination) : pino(options);
+}

@@ -1,0 +1,98 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+/**
+ * The gateway's Prometheus metrics, on a registry of its own (no global default
+ * registry, so several gateways can live in one process).
+ */
+export interface GatewayMetrics {
+  readonly registry: Registry;
+  readonly requestsTotal: Counter<'service' | 'method' | 'status'>;
+  readonly requestDuration: Histogram<'service'>;
+  readonly upstreamInstances: Gauge<'service' | 'status'>;
+  readonly healthChecksTotal: Counter<'service' | 'result'>;
+  readonly retriesTotal: Counter<'service'>;
+  readonly rateLimitedTotal: Counter<'scope'>;
+  /** Counts one finished request; `service` is '' for the gateway's own endpoints. */
+  observeRequest(service: string, method: string, status: number, seconds: number): void;
+}
+
+export interface MetricsOptions {
+  /** Called at scrape time to fill gauges from live state. */
+  collectInstances?: () => Iterable<{ service: string; status: string; count: number }>;
+  defaultMetrics?: boolean;
+}
+
+export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
+  const registry = new Registry();
+  if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
+  const requestsTotal = new Counter({
+    name: 'gateway_requests_total',
+    help: 'Requests answered by the gateway, by service, method and status code',
+    labelNames: ['service', 'method', 'status'] as const,
+    registers: [registry],
+  });
+  const requestDuration = new Histogram({
+    name: 'gateway_request_duration_seconds',
+    help: 'Time from request to response end, by service',
+    labelNames: ['service'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
+  });
+  const collectInstances = options.collectInstances;
+  const upstreamInstances = new Gauge({
+    name: 'gateway_upstream_instances',
+    help: 'Registered instances by service and health status',
+    labelNames: ['service', 'status'] as const,
+    registers: [registry],
+    collect() {
+      if (!collectInstances) return;
+      this.reset();
+      for (const row of collectInstances()) this.set({ service: row.service, status: row.status }, row.count);
+    },
+  });
+  const healthChecksTotal = new Counter({
+    name: 'gateway_health_checks_total',
+    help: 'Active health checks by service and result',
+    labelNames: ['service', 'result'] as const,
+    registers: [registry],
+  });
+  const retriesTotal = new Counter({
+    name: 'gateway_retries_total',
+    help: 'Proxy attempts retried on another instance',
+    labelNames: ['service'] as const,
+    registers: [registry],
+  });
+  const rateLimitedTotal = new Counter({
+    name: 'gateway_rate_limited_total',
+    help: 'Requests refused by a rate limit',
+    labelNames: ['scope'] as const,
+    registers: [registry],
+  });
+  // Label children are cached by key so the hot path does one Map lookup, not a label-object build.
+  const counterChildren = new Map<string, { inc(): void }>();
+  const histogramChildren = new Map<string, { observe(v: number): void }>();
+  return {
+    registry,
+    requestsTotal,
+    requestDuration,
+    upstreamInstances,
+    healthChecksTotal,
+    retriesTotal,
+    rateLimitedTotal,
+    observeRequest(service, method, status, seconds) {
+      const key = service + ' ' + method + ' ' + status;
+      let counter = counterChildren.get(key);
+      if (counter === undefined) {
+        counter = requestsTotal.labels(service, method, String(status));
+        counterChildren.set(key, counter);
+      }
+      counter.inc();
+      let histogram = histogramChildren.get(service);
+      if (histogram === undefined) {
+        histogram = requestDuration.labels(service);
+        histogramChildren.set(service, histogram);
+      }
+      histogram.observe(seconds);
+    },
+  };
+}
