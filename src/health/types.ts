@@ -20,6 +20,17 @@ export interface Outcome {
   readonly ms: number;
 }
 
+/** Instance counts by status, for /api/discovery/health and metrics. */
+export interface HealthSummary {
+  readonly instances: number;
+  readonly healthy: number;
+  readonly unhealthy: number;
+  readonly unknown: number;
+}
+
+/** How routing uses status: HEALTHY instances, else UNKNOWN ones, else none (never fail-open). */
+export type RoutingPolicy = 'healthy_then_unknown';
+
 /**
  * The one owner of instance status. Follows the registry through its events,
  * runs active checks, takes passive outcomes, and announces `status_changed`.
@@ -36,6 +47,10 @@ export interface HealthMonitor {
   record(serviceName: string, instanceId: string, outcome: Outcome): void;
   /** Service status: HEALTHY if any instance is, else UNKNOWN if any is, else UNHEALTHY. */
   serviceStatus(serviceName: string): InstanceStatus;
+  /** Counts over every instance it tracks. */
+  summary(): HealthSummary;
+  /** The routing policy's name, shown by /api/discovery/health. */
+  readonly policy: RoutingPolicy;
   readonly running: boolean;
   readonly intervalMs: number;
   start(): void;

@@ -1,0 +1,239 @@
+/**
+ * The health monitor: the one owner of instance status. It follows the registry (membership.ts),
+ * runs active checks on one scheduler (scheduler.ts, probe.ts), takes passive outcomes from the
+ * proxy, and announces every status change. Decisions live in status.ts and routable.ts; this
+ * file only wires state, time and I/O together. `createHealthMonitor` is one long factory on
+ * purpose: its inner functions share the monitor's private state through the closure.
+ */
+import type { Logger } from 'pino';
+import type { GatewayConfig } from '../config/index.js';
+import type { EventHub, GatewayEvent } from '../events.js';
+import type { Clock, Registry } from '../registry/types.js';
+import { systemClock } from '../registry/types.js';
+import { createMembership, type Entry } from './membership.js';
+import { createProber, type ProbeResult } from './probe.js';
+import { NO_INSTANCES } from './routable.js';
+import { createScheduler } from './scheduler.js';
+import { applyPassive, applyResult, type EjectionPolicy, expireEjection, type Transition } from './status.js';
+import type { HealthMonitor, HealthSummary, InstanceHealth, InstanceStatus } from './types.js';
+
+export interface HealthMonitorDeps {
+  readonly config: GatewayConfig;
+  readonly registry: Registry;
+  readonly events: EventHub<GatewayEvent>;
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+  /** [0, 1) source for jitter and the start-up spread. */
+  readonly random?: () => number;
+  /** First passive ejection length; later ones grow by this much each (default 30 s). */
+  readonly ejectionBaseMs?: number;
+  /** Longest passive ejection (default 300 s). */
+  readonly ejectionMaxMs?: number;
+}
+
+/** ±10 % on every interval, so instances checked together drift apart. */
+const JITTER = 0.1;
+
+const NEVER_SEEN: InstanceHealth = Object.freeze({
+  status: 'UNKNOWN',
+  last_check_at: null,
+  last_error: null,
+  consecutive_failures: 0,
+});
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+export function createHealthMonitor(deps: HealthMonitorDeps): HealthMonitor {
+  const { config, registry, events, logger } = deps;
+  const clock = deps.clock ?? systemClock;
+  const random = deps.random ?? Math.random;
+  const thresholds = { healthy: config.healthyThreshold, unhealthy: config.unhealthyThreshold };
+  const ejection: EjectionPolicy = {
+    threshold: config.passiveFailureThreshold,
+    baseMs: deps.ejectionBaseMs ?? 30_000,
+    maxMs: deps.ejectionMaxMs ?? 300_000,
+  };
+  const prober = createProber({ timeoutMs: config.healthCheckTimeoutMs });
+  const scheduler = createScheduler<Entry>({
+    concurrency: config.healthCheckConcurrency,
+    clock,
+    runCheck,
+    runTimer: (entry) => {
+      if (!entry.removed) commit(entry, expireEjection(entry.state, clock.now()));
+    },
+    onError: (err) => logger?.error({ err }, 'health check job failed'),
+  });
+  let running = false;
+  let closed = false;
+  let unsubscribe: (() => void) | null = null;
+  // Window over which newly seen instances get their first check: 0 (at once) except while
+  // start() adopts a large registry, whose first checks are spread over one interval.
+  let firstCheckWindow = 0;
+
+  const members = createMembership(registry, {
+    added: (entry) => scheduleCheck(entry, clock.now() + random() * firstCheckWindow),
+    // A check in flight against the old URL is aborted; its completion re-checks at once.
+    urlChanged: (entry) => (entry.check ? entry.check.abort() : scheduleCheck(entry, clock.now())),
+    removed: (entry) => {
+      entry.check?.abort();
+      scheduler.cancel(entry);
+    },
+  });
+
+  function intervalFor(status: InstanceStatus): number {
+    const base =
+      status === 'UNHEALTHY' ? config.healthCheckUnhealthyIntervalMs : config.healthCheckIntervalMs;
+    return base * (1 + JITTER * (2 * random() - 1));
+  }
+
+  function scheduleCheck(entry: Entry, at: number): void {
+    if (running && !entry.removed) scheduler.scheduleCheck(entry, at);
+  }
+
+  async function runCheck(entry: Entry): Promise<void> {
+    if (entry.removed || entry.check || !running) return;
+    const url = entry.registration.health_check_url;
+    const controller = new AbortController();
+    entry.check = controller;
+    let result: ProbeResult;
+    try {
+      result = await prober.probe(url, controller.signal);
+    } finally {
+      entry.check = null;
+    }
+    // Deregistered or closed meanwhile: the result must not resurrect anything.
+    if (entry.removed || !running) return;
+    if (entry.registration.health_check_url !== url) {
+      scheduleCheck(entry, clock.now());
+      return;
+    }
+    const now = clock.now();
+    commit(entry, applyResult(entry.state, { ok: result.ok, reason: result.reason, at: now }, thresholds));
+    scheduleCheck(entry, now + intervalFor(entry.state.status));
+  }
+
+  function commit(entry: Entry, transition: Transition): void {
+    entry.state = transition.state;
+    const change = transition.change;
+    if (!change) return;
+    members.invalidate(entry);
+    events.emit({
+      type: 'status_changed',
+      service_name: entry.service,
+      instance_id: entry.id,
+      timestamp: iso(clock.now()),
+      old_status: change.from,
+      new_status: change.to,
+      reason: change.reason,
+    });
+    const fields = { service: entry.service, instance: entry.id, from: change.from, to: change.to };
+    if (change.to === 'UNHEALTHY') logger?.warn({ ...fields, reason: change.reason }, 'instance unhealthy');
+    else logger?.info({ ...fields, reason: change.reason }, 'instance status changed');
+  }
+
+  /** An ejection ends by itself at its time, and unhealthy instances may be checked sooner. */
+  function onEjected(entry: Entry, until: number): void {
+    scheduler.scheduleTimer(entry, until);
+    const due = scheduler.checkDueAt(entry);
+    const sooner = clock.now() + intervalFor('UNHEALTHY');
+    if (due !== undefined && sooner < due) scheduleCheck(entry, sooner);
+  }
+
+  function onEvent(event: GatewayEvent): void {
+    if (event.type === 'registered' || event.type === 'deregistered' || event.type === 'expired') {
+      members.sync(event.service_name);
+    }
+  }
+
+  function adoptRegistry(): void {
+    // Many instances: spread first checks over one interval; a few (no more than one round
+    // of the concurrency bound) are all checked at once.
+    const many = registry.size.instances > config.healthCheckConcurrency;
+    firstCheckWindow = many ? config.healthCheckIntervalMs : 0;
+    try {
+      for (const name of registry.serviceNames()) members.sync(name);
+      // Instances seen before start() (through routable()) have no check pending yet.
+      const now = clock.now();
+      for (const entry of members.entries()) {
+        if (scheduler.checkDueAt(entry) === undefined)
+          scheduleCheck(entry, now + random() * firstCheckWindow);
+      }
+    } finally {
+      firstCheckWindow = 0;
+    }
+  }
+
+  return {
+    policy: 'healthy_then_unknown',
+    get running() {
+      return running;
+    },
+    get intervalMs() {
+      return config.healthCheckIntervalMs;
+    },
+
+    healthOf(serviceName, instanceId) {
+      const state = members.current(serviceName)?.entries.get(instanceId)?.state;
+      if (!state) return NEVER_SEEN;
+      return {
+        status: state.status,
+        last_check_at: state.lastCheckAt === null ? null : iso(state.lastCheckAt),
+        last_error: state.lastError,
+        consecutive_failures: state.consecutiveFailures,
+      };
+    },
+
+    routable(serviceName) {
+      const svc = members.current(serviceName);
+      return svc ? members.view(svc).routable : NO_INSTANCES;
+    },
+
+    serviceStatus(serviceName) {
+      const svc = members.current(serviceName);
+      return svc ? members.view(svc).status : 'UNKNOWN';
+    },
+
+    record(serviceName, instanceId, outcome) {
+      // Hot path: two map lookups, and nothing else when an `ok` changes nothing.
+      const entry = members.find(serviceName, instanceId);
+      if (!entry) return;
+      const before = entry.state;
+      if (outcome.kind === 'ok' && before.passiveFailures === 0 && before.consecutiveFailures === 0) return;
+      commit(entry, applyPassive(before, outcome.kind, clock.now(), ejection));
+      const until = entry.state.ejectedUntil;
+      if (until !== null && until !== before.ejectedUntil) onEjected(entry, until);
+    },
+
+    summary(): HealthSummary {
+      const counts = { instances: 0, healthy: 0, unhealthy: 0, unknown: 0 };
+      for (const name of registry.serviceNames()) {
+        for (const entry of members.current(name)?.entries.values() ?? []) {
+          counts.instances++;
+          if (entry.state.status === 'HEALTHY') counts.healthy++;
+          else if (entry.state.status === 'UNHEALTHY') counts.unhealthy++;
+          else counts.unknown++;
+        }
+      }
+      return counts;
+    },
+
+    start() {
+      if (running || closed) return;
+      running = true;
+      unsubscribe = events.subscribe(onEvent);
+      scheduler.start();
+      adoptRegistry();
+    },
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      running = false;
+      unsubscribe?.();
+      unsubscribe = null;
+      scheduler.stop();
+      for (const entry of members.entries()) entry.check?.abort();
+      await prober.close();
+    },
+  };
+}
