@@ -27,6 +27,23 @@ export interface RegistrationInput {
   ttl_seconds?: number;
 }
 
+/** A registration after validation: defaults applied, URLs normalized, metadata a private JSON copy. */
+export interface NormalizedRegistration {
+  readonly service_name: string;
+  readonly instance_id: string;
+  readonly base_url: string;
+  readonly health_check_url: string;
+  readonly metadata: Readonly<Record<string, unknown>>;
+  readonly weight: number;
+  readonly ttl_seconds: number | null;
+}
+
+/**
+ * Extra policy on a registration's URLs (the production SSRF guard, UPSTREAM_ALLOWED_HOSTS):
+ * returns the field's error message, or null when the address is acceptable.
+ */
+export type AddressCheck = (url: URL, field: 'base_url' | 'health_check_url') => string | null;
+
 export interface RegisterResult {
   readonly instance: InstanceRegistration;
   /** true: a new instance (201); false: an existing one updated (200). */

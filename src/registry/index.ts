@@ -1,0 +1,29 @@
+export { createRegistry, type RegistryDeps } from './registry.js';
+export {
+  INSTANCE_ID_PATTERN,
+  METADATA_MAX_BYTES,
+  type RegistrationInputBody,
+  RegistrationInputSchema,
+  SERVICE_NAME_PATTERN,
+} from './schema.js';
+export { createStore } from './store/create.js';
+export { createMemoryStore } from './store/memory.js';
+export { createSqliteStore, SQLITE_SCHEMA_VERSION, type SqliteStore } from './store/sqlite.js';
+export type { RegistryStore } from './store/types.js';
+export type {
+  AddressCheck,
+  Clock,
+  InstanceRegistration,
+  NormalizedRegistration,
+  RegisterResult,
+  RegistrationInput,
+  Registry,
+} from './types.js';
+export { instanceKey, systemClock } from './types.js';
+export {
+  BODY_FIELD,
+  deriveInstanceId,
+  type ValidateOptions,
+  type ValidationResult,
+  validateRegistration,
+} from './validate.js';
