@@ -1,6 +1,6 @@
 import { unwatchFile, watchFile } from 'node:fs';
 import type { Logger } from 'pino';
-import type { Registry } from '../registry/types.js';
+import { type Registry, validateRegistration } from '../registry/index.js';
 import { ConfigError, loadConfig } from './load.js';
 import type { GatewayConfig, StaticService } from './schema.js';
 
@@ -71,12 +71,9 @@ async function syncStaticServices(
   const kept = new Set(after.map(serviceKey));
   for (const old of before) {
     if (kept.has(serviceKey(old))) continue;
-    const instance = target.registry
-      .instancesOf(old.service_name)
-      .find((i) =>
-        old.instance_id ? i.instance_id === old.instance_id : i.base_url === normalizeBase(old.base_url),
-      );
-    if (instance) await target.registry.deregisterInstance(old.service_name, instance.instance_id);
+    // The registry's own validation derives the instance id exactly as registration did.
+    const parsed = validateRegistration({ ...old });
+    if (parsed.ok) await target.registry.deregisterInstance(old.service_name, parsed.value.instance_id);
   }
   const previous = new Map(before.map((s) => [serviceKey(s), JSON.stringify(s)]));
   for (const service of after) {
@@ -86,14 +83,6 @@ async function syncStaticServices(
     } catch (err) {
       target.logger.error({ service: service.service_name, err }, 'config reload: service not registered');
     }
-  }
-}
-
-function normalizeBase(url: string): string {
-  try {
-    return new URL(url).href.replace(/\/+$/, '');
-  } catch {
-    return url;
   }
 }
 
