@@ -1,0 +1,49 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { FastifyInstance } from 'fastify';
+
+/**
+ * OpenAPI document and Swagger UI. @fastify/swagger runs in dynamic mode: it collects every
+ * route's TypeBox schemas (the same objects that validate requests and serialize answers), so
+ * the document cannot drift from the code. Must be registered before the routes it describes.
+ */
+export async function registerDocs(app: FastifyInstance, version: string): Promise<void> {
+  await app.register(swagger, {
+    // Shared schemas keep their $id as their name under components.schemas (`Problem`).
+    refResolver: { buildLocalReference: (json, _base, _fragment, i) => String(json.$id ?? `def-${i}`) },
+    openapi: {
+      // 3.1: schemas are JSON Schema 2020-12, so `null` unions and `examples` arrays stay as written.
+      openapi: '3.1.0',
+      info: {
+        title: 'msa-gateway',
+        version,
+        description:
+          'API gateway with a built-in service registry: register instances, watch their health, ' +
+          'and proxy `/proxy/{service_name}/{path}` to a healthy one. Errors are RFC 9457 problem JSON.',
+      },
+      tags: [
+        { name: 'gateway', description: "The gateway's own endpoints" },
+        { name: 'discovery', description: 'Service registry: register, list, deregister, heartbeat, events' },
+      ],
+      components: {
+        securitySchemes: {
+          adminToken: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'GATEWAY_ADMIN_TOKEN (needed only when the gateway is configured with one)',
+          },
+        },
+      },
+    },
+  });
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    uiConfig: { docExpansion: 'list', deepLinking: true, persistAuthorization: true },
+    // Fastify's default CSP plus `upgrade-insecure-requests`, which would break the UI on plain http.
+    staticCSP:
+      "default-src 'self'; base-uri 'self'; font-src 'self' https: data:; frame-ancestors 'self'; " +
+      "img-src 'self' data: validator.swagger.io; object-src 'none'; script-src 'self'; " +
+      "script-src-attr 'none'; style-src 'self' https: 'unsafe-inline'; connect-src 'self'",
+  });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+}
