@@ -1,0 +1,172 @@
+/**
+ * The proxy's shared state and its request entry: route resolution, admission (405, 400, 404,
+ * 503), header and body preparation, then an Exchange per request. `handle` leaves a request to
+ * Fastify after a string check or two when it is neither `/proxy/…` nor a static route.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { type Balancer, createBalancer } from '../balancer/index.js';
+import type { GatewayConfig } from '../config/index.js';
+import type { HealthMonitor } from '../health/types.js';
+import type { GatewayMetrics } from '../observability/metrics.js';
+import type { InstanceRegistration, Registry } from '../registry/types.js';
+import {
+  type CompiledRoute,
+  compileRoutes,
+  findRoute,
+  isUnsafePath,
+  PROXY_PREFIX,
+  parseProxyTarget,
+  pathOf,
+  type RouteTable,
+  rewriteTarget,
+} from '../routing/index.js';
+import { answerRefusal, PROXY_METHODS, type Refusal } from './answers.js';
+import { Exchange } from './exchange.js';
+import type { Failure } from './failures.js';
+import { PoolSet } from './pools.js';
+import { prepareAndStart } from './prepare.js';
+import type { ProxyDeps } from './types.js';
+
+/** Where a request goes: its service, what follows the base path, and how it was addressed. */
+export interface Target {
+  readonly service: string;
+  readonly rest: string;
+  /** The path checked for traversal (before `?`). */
+  readonly path: string;
+  /** X-Forwarded-Prefix, or null. */
+  readonly prefix: string | null;
+  readonly route: CompiledRoute | null;
+}
+
+export function clientIpOf(req: IncomingMessage): string {
+  const address = req.socket.remoteAddress ?? '';
+  return address.startsWith('::ffff:') ? address.slice(7) : address;
+}
+
+export class ProxyCore {
+  routes: RouteTable;
+  closing = false;
+  readonly balancer: Balancer;
+  readonly pools: PoolSet;
+  readonly registry: Registry;
+  readonly health: HealthMonitor;
+  readonly metrics: GatewayMetrics;
+  readonly retries: number;
+  readonly config: GatewayConfig;
+  /** Retry-After of a 503, in seconds: about when the next active check may have news. */
+  readonly retryAfter: string;
+  /** Sockets of upgraded (WebSocket) connections, cut at close. */
+  private readonly upgraded = new Set<Duplex>();
+
+  constructor(private readonly deps: ProxyDeps) {
+    const { config, registry } = deps;
+    this.config = config;
+    this.registry = registry;
+    this.health = deps.health;
+    this.metrics = deps.metrics;
+    this.retries = config.proxyRetries;
+    this.routes = this.compile(config.routes);
+    this.balancer = createBalancer({
+      balancing: config.balancing,
+      membersOf: (s) => registry.instancesOf(s),
+    });
+    this.pools = new PoolSet(registry, deps.events, {
+      headersTimeoutMs: config.proxyTimeoutMs,
+      connectTimeoutMs: config.proxyConnectTimeoutMs,
+      closeGraceMs: config.shutdownTimeoutMs,
+    });
+    this.retryAfter = String(Math.min(30, Math.max(1, Math.ceil(config.healthCheckIntervalMs / 1000))));
+  }
+
+  compile(routes: GatewayConfig['routes']): RouteTable {
+    return compileRoutes(routes, this.config.environment, (message) => this.deps.logger.error(message));
+  }
+
+  /** The target of a request, or null when it is not the proxy's (Fastify serves it). */
+  resolve(url: string, hostHeader: string | undefined, method: string): Target | null {
+    if (url.startsWith(PROXY_PREFIX)) {
+      const target = parseProxyTarget(url);
+      if (target === null) return null;
+      const { service, rest } = target;
+      return { service, rest, path: pathOf(rest), prefix: PROXY_PREFIX + service, route: null };
+    }
+    const route = findRoute(this.routes, url, hostHeader, method);
+    if (route === null) return null;
+    const prefix = route.stripPrefix ? route.prefix : null;
+    return { service: route.service, rest: rewriteTarget(route, url), path: pathOf(url), prefix, route };
+  }
+
+  /** The gateway's own refusals before any instance is tried; the code when refused, else null. */
+  refusal(target: Target, method: string): Refusal | null {
+    if (this.closing) return 'GW_ERR_SHUTTING_DOWN';
+    const methods = target.route?.methods;
+    if (!PROXY_METHODS.has(method) || (methods != null && !methods.has(method)))
+      return 'GW_ERR_METHOD_NOT_ALLOWED';
+    if (isUnsafePath(target.path)) return 'GW_ERR_PATH_TRAVERSAL';
+    // A static route names its service on purpose: no instance yet is unavailability, not "unknown".
+    if (this.registry.instancesOf(target.service).length === 0) {
+      return target.route === null ? 'GW_ERR_SERVICE_NOT_FOUND' : 'GW_ERR_NO_HEALTHY_INSTANCE';
+    }
+    if (this.health.routable(target.service).length === 0) return 'GW_ERR_NO_HEALTHY_INSTANCE';
+    return null;
+  }
+
+  handle(req: IncomingMessage, res: ServerResponse, requestId: string): boolean {
+    const url = req.url ?? '/';
+    const method = req.method ?? 'GET';
+    const target = this.resolve(url, req.headers.host, method);
+    if (target === null) return false;
+    const refused = this.refusal(target, method);
+    const { service, rest, route } = target;
+    if (refused !== null) {
+      answerRefusal(res, refused, method, service, route, requestId, this.retryAfter);
+      // Unregistered names stay out of the service label: clients must not mint metric series.
+      const label = refused === 'GW_ERR_NO_HEALTHY_INSTANCE' ? service : '';
+      this.metrics.observeRequest(label, method, res.statusCode, 0);
+      return true;
+    }
+    const exchange = new Exchange(this, req, res, requestId, service, method, rest, route, clientIpOf(req));
+    prepareAndStart(exchange, target.prefix);
+    return true;
+  }
+
+  logAttemptFailure(
+    service: string,
+    instance: InstanceRegistration,
+    failure: Failure,
+    err: Error,
+    requestId: string,
+    retrying: boolean,
+  ): void {
+    const logger = this.deps.logger;
+    const level = retrying ? 'debug' : 'warn';
+    if (!logger.isLevelEnabled(level)) return;
+    const fields = {
+      service,
+      instance_id: instance.instance_id,
+      failure,
+      error: err.message,
+      request_id: requestId,
+    };
+    logger[level](fields, retrying ? 'proxy attempt failed, retrying' : 'proxy attempt failed');
+  }
+
+  trackUpgrade(...sockets: Duplex[]): void {
+    for (const socket of sockets) {
+      this.upgraded.add(socket);
+      socket.once('close', () => this.upgraded.delete(socket));
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    for (const socket of this.upgraded) socket.destroy();
+    this.upgraded.clear();
+    await this.pools.close();
+  }
+
+  onMembershipChange(service: string): void {
+    if (this.registry.instancesOf(service).length === 0) this.balancer.forgetService(service);
+  }
+}
