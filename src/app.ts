@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { buildAdminApp } from './admin/index.js';
 import type { GatewayConfig } from './config/index.js';
 import { createEventHub, type EventHub, type GatewayEvent } from './events.js';
-import { createHealthMonitor } from './health/index.js';
+import { createHealthMonitor, type HealthSharing, healthSharingFor } from './health/index.js';
 import type { HealthMonitor } from './health/types.js';
 import { createHostCheck } from './http/hosts.js';
 import { writeProblem } from './http/problem.js';
@@ -25,6 +25,12 @@ export interface GatewayDeps {
   clock?: Clock;
   /** A store to use instead of the one config names (tests, embedding). */
   store?: RegistryStore;
+  /** Health checks shared with other gateways; default: through Redis with the redis store, else none. */
+  healthSharing?: HealthSharing;
+  /** Register the sample and config-file services at listen() (default true; a cluster primary does it for its workers). */
+  registerStartupServices?: boolean;
+  /** Sent as `X-Gateway-Worker` on every response (cluster workers at LOG_LEVEL=debug, for diagnosis). */
+  workerTag?: string;
 }
 
 export interface Gateway {
@@ -50,19 +56,22 @@ export interface Gateway {
 export async function buildGateway(config: GatewayConfig, deps: GatewayDeps = {}): Promise<Gateway> {
   const logger = deps.logger ?? createLogger(config);
   const events = createEventHub<GatewayEvent>((err) => logger.error({ err }, 'event listener failed'));
-  const store = deps.store ?? createStore(config);
+  const store = deps.store ?? createStore(config, logger);
+  const sharing = deps.healthSharing ?? healthSharingFor(store, config, logger);
   const registry = createRegistry({ store, events, logger, ...(deps.clock ? { clock: deps.clock } : {}) });
   const health = createHealthMonitor({
     config,
     registry,
     events,
     logger,
+    ...(sharing ? { sharing } : {}),
     ...(deps.clock ? { clock: deps.clock } : {}),
   });
   const metrics = createMetrics({ collectInstances: () => instanceCounts(registry, health) });
   const proxy = createProxy({ config, registry, health, events, metrics, logger });
   const hostAllowed = createHostCheck(config.allowedHosts);
 
+  const workerTag = deps.workerTag;
   let fastifyHandler: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
   const server = createServer(
     {
@@ -72,6 +81,7 @@ export async function buildGateway(config: GatewayConfig, deps: GatewayDeps = {}
       keepAliveTimeout: 72_000,
     },
     (req, res) => {
+      if (workerTag !== undefined) res.setHeader('x-gateway-worker', workerTag);
       const requestId = requestIdFrom(req.headers['x-request-id']);
       if (!hostAllowed(req.headers.host)) {
         writeProblem(
@@ -115,7 +125,7 @@ export async function buildGateway(config: GatewayConfig, deps: GatewayDeps = {}
     logger,
     async listen() {
       await registry.start();
-      await registerStartupServices(config, registry, logger);
+      if (deps.registerStartupServices !== false) await registerStartupServices(config, registry, logger);
       health.start();
       await app.listen({ port: config.port, host: config.host });
       const address = server.address() as AddressInfo;

@@ -1,10 +1,17 @@
-import { buildGateway } from './app.js';
-import { ConfigError, loadConfig } from './config/index.js';
+import cluster from 'node:cluster';
+import { buildGateway, type GatewayDeps } from './app.js';
+import { onPrimaryShutdown, runPrimary, workerDeps } from './cluster/index.js';
+import { ConfigError, type GatewayConfig, loadConfig } from './config/index.js';
 import { watchConfigFile } from './config/watch.js';
+import { createLogger } from './observability/logging.js';
 
-/** Process entry: config → gateway → listen; one clear line and exit 1 on a bad configuration. */
+/**
+ * Process entry: config → gateway → listen; one clear line and exit 1 on a bad configuration.
+ * With GATEWAY_WORKERS > 1 the first process becomes the cluster primary (cluster/primary.ts) and
+ * every worker runs the same gateway start-up as a single process does.
+ */
 async function main(): Promise<void> {
-  let config: ReturnType<typeof loadConfig>;
+  let config: GatewayConfig;
   try {
     config = loadConfig(process.env);
   } catch (err) {
@@ -14,7 +21,24 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const gateway = await buildGateway(config);
+  if (config.gatewayWorkers > 1 && cluster.isPrimary) {
+    await runPrimary(config, createLogger(config));
+    return;
+  }
+  await serve(config, cluster.isWorker ? workerDeps(config) : {});
+}
+
+async function serve(config: GatewayConfig, deps: GatewayDeps): Promise<void> {
+  // A worker may be told to stop while it is still starting: that stop waits until it listens.
+  let stop: ((signal: NodeJS.Signals) => void) | null = null;
+  let stopEarly = false;
+  if (cluster.isWorker) {
+    onPrimaryShutdown(() => {
+      if (stop) stop('SIGTERM');
+      else stopEarly = true;
+    });
+  }
+  const gateway = await buildGateway(config, deps);
   try {
     await gateway.listen();
   } catch (err) {
@@ -24,7 +48,7 @@ async function main(): Promise<void> {
         ? `port ${config.port} on ${config.host} is already in use (set PORT)`
         : code === 'EACCES'
           ? `no permission to listen on ${config.host}:${config.port} (set PORT)`
-          : (err as Error).message;
+          : describeError(err);
     process.stderr.write(`msa-gateway: cannot start: ${line}\n`);
     await gateway.close().catch(() => {});
     process.exit(1);
@@ -32,7 +56,7 @@ async function main(): Promise<void> {
   const stopWatching = config.configFile ? watchConfigFile(config, gateway) : () => {};
 
   let stopping = false;
-  const stop = (signal: NodeJS.Signals) => {
+  stop = (signal: NodeJS.Signals) => {
     if (stopping) return;
     stopping = true;
     gateway.logger.info({ signal }, 'shutting down');
@@ -47,6 +71,16 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+  if (stopEarly) stop('SIGTERM');
+}
+
+/** The message and its cause's (e.g. why the store could not load: Redis not reachable). */
+function describeError(err: unknown): string {
+  const message = (err as Error)?.message ?? String(err);
+  const cause = (err as Error)?.cause;
+  return cause instanceof Error && !message.includes(cause.message)
+    ? `${message}: ${cause.message}`
+    : message;
 }
 
 main().catch((err) => {

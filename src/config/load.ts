@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { type TSchema, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { parse as parseYaml } from 'yaml';
@@ -33,6 +34,8 @@ export const SETTING_NAMES = [
   'REGISTRY_STORE',
   'REGISTRY_PATH',
   'REDIS_URL',
+  'REDIS_KEY_PREFIX',
+  'GATEWAY_WORKERS',
   'HEALTH_CHECK_INTERVAL_MS',
   'HEALTH_CHECK_TIMEOUT_MS',
   'HEALTH_CHECK_UNHEALTHY_INTERVAL_MS',
@@ -115,7 +118,18 @@ function parseOrigins(raw: string): string[] {
   return list.map((o) => o.replace(/\/$/, ''));
 }
 
+/** `redis+sentinel://[user:pass@]host:port[,host:port…]/master-name[/db]`: a host list, not a WHATWG URL. */
+const SENTINEL_URL = /^redis\+sentinel:\/\/([^@/]*@)?[^@/,]+(,[^@/,]+)*\/[^/?]+(\/\d+)?(\?.*)?$/i;
+
 function parseRedisUrl(raw: string): string {
+  if (/^redis\+sentinel:/i.test(raw.trim())) {
+    if (!SENTINEL_URL.test(raw.trim())) {
+      throw new ConfigError(
+        `REDIS_URL redis+sentinel:// must look like redis+sentinel://host:26379,host:26379/mymaster, got "${raw}"`,
+      );
+    }
+    return raw.trim();
+  }
   let url: URL;
   try {
     url = new URL(raw.trim());
@@ -126,6 +140,18 @@ function parseRedisUrl(raw: string): string {
     throw new ConfigError(`REDIS_URL must use redis://, rediss:// or redis+sentinel://, got "${raw}"`);
   }
   return raw.trim();
+}
+
+function parseKeyPrefix(raw: string): string {
+  if (!/^[\x21-\x7e]{1,64}$/.test(raw)) {
+    throw new ConfigError(`REDIS_KEY_PREFIX must be 1-64 printable characters without spaces, got "${raw}"`);
+  }
+  return raw;
+}
+
+function parseWorkers(raw: string): number {
+  if (raw.trim().toLowerCase() === 'auto') return availableParallelism();
+  return parseInteger('GATEWAY_WORKERS', raw, 1, 1024);
 }
 
 interface FileConfig {
@@ -288,6 +314,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     registryStore,
     registryPath,
     redisUrl: parseRedisUrl(get('REDIS_URL') ?? 'redis://127.0.0.1:6379'),
+    redisKeyPrefix: parseKeyPrefix(get('REDIS_KEY_PREFIX') ?? 'msa-gateway:'),
+    gatewayWorkers: parseWorkers(get('GATEWAY_WORKERS') ?? '1'),
     healthCheckIntervalMs,
     healthCheckTimeoutMs,
     healthCheckUnhealthyIntervalMs: int(

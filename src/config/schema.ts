@@ -79,6 +79,10 @@ export interface GatewayConfig {
   readonly registryStore: StoreKind;
   readonly registryPath: string;
   readonly redisUrl: string;
+  /** Prefix of every Redis key and channel the gateway uses (REDIS_KEY_PREFIX). */
+  readonly redisKeyPrefix: string;
+  /** Gateway processes on this host (GATEWAY_WORKERS; `auto` = available cores), node:cluster when > 1. */
+  readonly gatewayWorkers: number;
   readonly healthCheckIntervalMs: number;
   readonly healthCheckTimeoutMs: number;
   readonly healthCheckUnhealthyIntervalMs: number;

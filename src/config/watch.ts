@@ -19,6 +19,8 @@ const RESTART_ONLY: readonly (keyof GatewayConfig)[] = [
   'registryStore',
   'registryPath',
   'redisUrl',
+  'redisKeyPrefix',
+  'gatewayWorkers',
   'adminTokens',
   'allowedHosts',
   'allowedOrigins',

@@ -12,10 +12,20 @@ import type { Clock, Registry } from '../registry/types.js';
 import { systemClock } from '../registry/types.js';
 import { createMembership, type Entry } from './membership.js';
 import { createProber, type ProbeResult } from './probe.js';
+import { announceChange, countStatuses, describeState } from './report.js';
 import { NO_INSTANCES } from './routable.js';
 import { createScheduler } from './scheduler.js';
-import { applyPassive, applyResult, type EjectionPolicy, expireEjection, type Transition } from './status.js';
-import type { HealthMonitor, HealthSummary, InstanceHealth, InstanceStatus } from './types.js';
+import { createSharedChecks } from './shared-checks.js';
+import type { HealthSharing, SharedCheckResult } from './sharing.js';
+import {
+  applyPassive,
+  applyResult,
+  applyShared,
+  type EjectionPolicy,
+  expireEjection,
+  type Transition,
+} from './status.js';
+import type { HealthMonitor, HealthSummary, InstanceStatus } from './types.js';
 
 export interface HealthMonitorDeps {
   readonly config: GatewayConfig;
@@ -29,17 +39,12 @@ export interface HealthMonitorDeps {
   readonly ejectionBaseMs?: number;
   /** Longest passive ejection (default 300 s). */
   readonly ejectionMaxMs?: number;
+  /** Checks shared with other gateways (Redis, cluster workers); without it every check is local. */
+  readonly sharing?: HealthSharing;
 }
 
 /** ±10 % on every interval, so instances checked together drift apart. */
 const JITTER = 0.1;
-
-const NEVER_SEEN: InstanceHealth = Object.freeze({
-  status: 'UNKNOWN',
-  last_check_at: null,
-  last_error: null,
-  consecutive_failures: 0,
-});
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -71,7 +76,12 @@ export function createHealthMonitor(deps: HealthMonitorDeps): HealthMonitor {
   let firstCheckWindow = 0;
 
   const members = createMembership(registry, {
-    added: (entry) => scheduleCheck(entry, clock.now() + random() * firstCheckWindow),
+    added: (entry) => {
+      // Another gateway may have checked it before this one heard of the instance.
+      const known = shared.takeEarly(entry);
+      if (known) adoptShared(entry, known);
+      else scheduleCheck(entry, clock.now() + random() * firstCheckWindow);
+    },
     // A check in flight against the old URL is aborted; its completion re-checks at once.
     urlChanged: (entry) => (entry.check ? entry.check.abort() : scheduleCheck(entry, clock.now())),
     removed: (entry) => {
@@ -80,10 +90,28 @@ export function createHealthMonitor(deps: HealthMonitorDeps): HealthMonitor {
     },
   });
 
+  const shared = createSharedChecks({
+    ...(deps.sharing ? { sharing: deps.sharing } : {}),
+    ...(logger ? { logger } : {}),
+    // Under the shortest jittered interval, so the gateway that checked last may check again.
+    claimTtlMs: (entry) => baseInterval(entry.state.status) * (1 - JITTER),
+    find: (service, id) => members.find(service, id),
+    apply: (entry, result) => adoptShared(entry, result),
+    entries: () => members.entries(),
+  });
+
+  function baseInterval(status: InstanceStatus): number {
+    return status === 'UNHEALTHY' ? config.healthCheckUnhealthyIntervalMs : config.healthCheckIntervalMs;
+  }
+
   function intervalFor(status: InstanceStatus): number {
-    const base =
-      status === 'UNHEALTHY' ? config.healthCheckUnhealthyIntervalMs : config.healthCheckIntervalMs;
-    return base * (1 + JITTER * (2 * random() - 1));
+    return baseInterval(status) * (1 + JITTER * (2 * random() - 1));
+  }
+
+  function* allStates() {
+    for (const name of registry.serviceNames()) {
+      for (const entry of members.current(name)?.entries.values() ?? []) yield entry.state;
+    }
   }
 
   function scheduleCheck(entry: Entry, at: number): void {
@@ -95,9 +123,10 @@ export function createHealthMonitor(deps: HealthMonitorDeps): HealthMonitor {
     const url = entry.registration.health_check_url;
     const controller = new AbortController();
     entry.check = controller;
-    let result: ProbeResult;
+    let result: ProbeResult | null;
     try {
-      result = await prober.probe(url, controller.signal);
+      // null: another gateway holds this round's check and will share its result.
+      result = (await shared.mayCheck(entry)) ? await prober.probe(url, controller.signal) : null;
     } finally {
       entry.check = null;
     }
@@ -108,27 +137,28 @@ export function createHealthMonitor(deps: HealthMonitorDeps): HealthMonitor {
       return;
     }
     const now = clock.now();
-    commit(entry, applyResult(entry.state, { ok: result.ok, reason: result.reason, at: now }, thresholds));
+    if (result !== null) {
+      commit(entry, applyResult(entry.state, { ok: result.ok, reason: result.reason, at: now }, thresholds));
+      shared.published(entry, result, now);
+    }
     scheduleCheck(entry, now + intervalFor(entry.state.status));
+  }
+
+  /** A result another gateway checked; older than what this one knows (or its own echo) is ignored. */
+  function adoptShared(entry: Entry, result: SharedCheckResult): void {
+    if (!running || entry.removed) return;
+    const last = entry.state.lastCheckAt;
+    if (last !== null && result.at <= last) return;
+    commit(entry, applyShared(entry.state, result));
+    // Just checked by someone: this gateway's next attempt moves a full interval on.
+    if (!entry.check) scheduleCheck(entry, clock.now() + intervalFor(entry.state.status));
   }
 
   function commit(entry: Entry, transition: Transition): void {
     entry.state = transition.state;
-    const change = transition.change;
-    if (!change) return;
+    if (!transition.change) return;
     members.invalidate(entry);
-    events.emit({
-      type: 'status_changed',
-      service_name: entry.service,
-      instance_id: entry.id,
-      timestamp: iso(clock.now()),
-      old_status: change.from,
-      new_status: change.to,
-      reason: change.reason,
-    });
-    const fields = { service: entry.service, instance: entry.id, from: change.from, to: change.to };
-    if (change.to === 'UNHEALTHY') logger?.warn({ ...fields, reason: change.reason }, 'instance unhealthy');
-    else logger?.info({ ...fields, reason: change.reason }, 'instance status changed');
+    announceChange(events, logger, entry, transition.change, iso(clock.now()));
   }
 
   /** An ejection ends by itself at its time, and unhealthy instances may be checked sooner. */
@@ -173,14 +203,7 @@ export function createHealthMonitor(deps: HealthMonitorDeps): HealthMonitor {
     },
 
     healthOf(serviceName, instanceId) {
-      const state = members.current(serviceName)?.entries.get(instanceId)?.state;
-      if (!state) return NEVER_SEEN;
-      return {
-        status: state.status,
-        last_check_at: state.lastCheckAt === null ? null : iso(state.lastCheckAt),
-        last_error: state.lastError,
-        consecutive_failures: state.consecutiveFailures,
-      };
+      return describeState(members.current(serviceName)?.entries.get(instanceId)?.state);
     },
 
     routable(serviceName) {
@@ -205,16 +228,7 @@ export function createHealthMonitor(deps: HealthMonitorDeps): HealthMonitor {
     },
 
     summary(): HealthSummary {
-      const counts = { instances: 0, healthy: 0, unhealthy: 0, unknown: 0 };
-      for (const name of registry.serviceNames()) {
-        for (const entry of members.current(name)?.entries.values() ?? []) {
-          counts.instances++;
-          if (entry.state.status === 'HEALTHY') counts.healthy++;
-          else if (entry.state.status === 'UNHEALTHY') counts.unhealthy++;
-          else counts.unknown++;
-        }
-      }
-      return counts;
+      return countStatuses(allStates());
     },
 
     start() {
@@ -223,6 +237,7 @@ export function createHealthMonitor(deps: HealthMonitorDeps): HealthMonitor {
       unsubscribe = events.subscribe(onEvent);
       scheduler.start();
       adoptRegistry();
+      shared.start();
     },
 
     async close() {
@@ -231,6 +246,7 @@ export function createHealthMonitor(deps: HealthMonitorDeps): HealthMonitor {
       running = false;
       unsubscribe?.();
       unsubscribe = null;
+      shared.stop();
       scheduler.stop();
       for (const entry of members.entries()) entry.check?.abort();
       await prober.close();

@@ -165,3 +165,33 @@ export function expireEjection(state: HealthState, at: number): Transition {
   const next: HealthState = { ...state, status: state.verdict, ejectedUntil: null, lastEjectionEnd: at };
   return transition(state, next, 'passive ejection ended');
 }
+
+/** The active part of a result another gateway checked (see sharing.ts). */
+export interface SharedVerdict extends CheckResult {
+  readonly verdict: InstanceStatus;
+  readonly passes: number;
+  readonly fails: number;
+}
+
+/**
+ * A result another gateway checked: its verdict and counters are adopted as they are (it computed
+ * them from the same shared history), so every gateway agrees whoever checks next. Passive state
+ * stays local; a pass ends a local ejection, as a local pass would.
+ */
+export function applyShared(state: HealthState, shared: SharedVerdict): Transition {
+  const endsEjection = shared.ok && state.ejectedUntil !== null;
+  const ejectedUntil = endsEjection ? null : state.ejectedUntil;
+  const next: HealthState = {
+    ...state,
+    status: ejectedUntil === null ? shared.verdict : 'UNHEALTHY',
+    verdict: shared.verdict,
+    passes: shared.passes,
+    fails: shared.fails,
+    consecutiveFailures: shared.ok ? 0 : Math.max(shared.fails, state.consecutiveFailures + 1),
+    ejectedUntil,
+    lastEjectionEnd: endsEjection ? shared.at : state.lastEjectionEnd,
+    lastCheckAt: shared.at,
+    lastError: shared.ok ? null : shared.reason,
+  };
+  return transition(state, next, shared.reason);
+}

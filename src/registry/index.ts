@@ -1,3 +1,4 @@
+export { iso, keyOf, lapsed, leaseDeadline } from './records.js';
 export { createRegistry, type RegistryDeps } from './registry.js';
 export {
   INSTANCE_ID_PATTERN,
@@ -8,8 +9,18 @@ export {
 } from './schema.js';
 export { createStore } from './store/create.js';
 export { createMemoryStore } from './store/memory.js';
+export {
+  createRedisBus,
+  createRedisStore,
+  describeRedisUrl,
+  type RedisBus,
+  type RedisStore,
+  type RedisStoreOptions,
+  redisOptionsFromUrl,
+  registryKeys,
+} from './store/redis/index.js';
 export { createSqliteStore, SQLITE_SCHEMA_VERSION, type SqliteStore } from './store/sqlite.js';
-export type { RegistryStore } from './store/types.js';
+export type { InstanceRef, RegistryStore, StoreChange } from './store/types.js';
 export type {
   AddressCheck,
   Clock,

@@ -1,11 +1,14 @@
 import type { Logger } from 'pino';
 import { type FieldError, GatewayError } from '../errors.js';
 import type { EventHub, GatewayEvent } from '../events.js';
+import { createExpiry } from './expiry.js';
+import { createFollower } from './follow.js';
 import { deepFreeze } from './freeze.js';
 import { createLeaseScheduler } from './lease-scheduler.js';
 import { createMembership } from './membership.js';
 import { byRegistration, iso, keyOf, lapsed, leaseDeadline } from './records.js';
 import type { RegistryStore } from './store/types.js';
+import type { View } from './sync.js';
 import {
   type AddressCheck,
   type Clock,
@@ -26,9 +29,6 @@ export interface RegistryDeps {
   readonly checkAddress?: AddressCheck;
 }
 
-/** When removing an expired instance fails (store down), try again after this long. */
-const EXPIRY_RETRY_MS = 1_000;
-
 function validationError(errors: FieldError[]): GatewayError {
   const fields = errors.map((e) => e.field).join(', ');
   return new GatewayError('GW_ERR_VALIDATION', `Invalid registration: ${fields}`, { errors });
@@ -38,7 +38,8 @@ function validationError(errors: FieldError[]): GatewayError {
  * The membership owner. Every write runs through one queue (so two registrations of the same
  * instance cannot interleave between their store write and their memory update), reaches the
  * store first, and only then changes memory and emits its event: nothing is announced that a
- * restart would lose, and a failed store write changes nothing.
+ * restart would lose, and a failed store write changes nothing. Changes a shared store reports
+ * (other gateways' writes, see sync.ts) run through the same queue, in the store's order.
  */
 export function createRegistry(deps: RegistryDeps): Registry {
   const { store, events, logger } = deps;
@@ -50,15 +51,39 @@ export function createRegistry(deps: RegistryDeps): Registry {
   let startPromise: Promise<void> | null = null;
   let closePromise: Promise<void> | null = null;
   let tail: Promise<unknown> = Promise.resolve();
+  let unsubscribe: (() => void) | null = null;
+
+  const view: View = {
+    members,
+    applyPut(r) {
+      members.put(r);
+      const deadline = leaseDeadline(r);
+      if (deadline === null) leases.untrack(keyOf(r));
+      else leases.track(keyOf(r), deadline);
+    },
+    applyRemove(r) {
+      members.remove(r.service_name, r.instance_id);
+      leases.untrack(keyOf(r));
+    },
+    announce(type, r, timestamp, created = false) {
+      const { service_name, instance_id } = r;
+      if (type === 'registered') events.emit({ type, created, service_name, instance_id, timestamp });
+      else events.emit({ type, service_name, instance_id, timestamp });
+    },
+  };
+
+  function enqueue<T>(task: () => T | Promise<T>): Promise<T> {
+    const run = tail.then(task);
+    tail = run.catch(() => undefined);
+    return run;
+  }
 
   function serialize<T>(task: () => Promise<T>): Promise<T> {
     if (closed) return Promise.reject(new GatewayError('GW_ERR_SHUTTING_DOWN', 'The registry is closed'));
     if (!started) {
       return Promise.reject(new GatewayError('GW_ERR_STORE_UNAVAILABLE', 'The registry is not started yet'));
     }
-    const run = tail.then(task);
-    tail = run.catch(() => undefined);
-    return run;
+    return enqueue(task);
   }
 
   async function durably<T>(action: string, op: () => Promise<T>): Promise<T> {
@@ -73,44 +98,22 @@ export function createRegistry(deps: RegistryDeps): Registry {
     }
   }
 
-  function emit(type: 'deregistered' | 'expired', r: InstanceRegistration, timestamp: string): void {
-    events.emit({ type, service_name: r.service_name, instance_id: r.instance_id, timestamp });
-  }
-
-  function applyPut(r: InstanceRegistration): void {
-    members.put(r);
-    const deadline = leaseDeadline(r);
-    if (deadline === null) leases.untrack(keyOf(r));
-    else leases.track(keyOf(r), deadline);
-  }
-
-  function applyRemove(r: InstanceRegistration): void {
-    members.remove(r.service_name, r.instance_id);
-    leases.untrack(keyOf(r));
-  }
-
-  async function expireOne(r: InstanceRegistration, now: number): Promise<void> {
-    await durably('remove an expired instance', () => store.remove(r.service_name, r.instance_id));
-    applyRemove(r);
-    logger?.info({ service: r.service_name, instance: r.instance_id }, 'lease expired, instance removed');
-    emit('expired', r, iso(now));
-  }
+  const expiry = createExpiry({ store, view, leases, durably, ...(logger ? { logger } : {}) });
 
   /** Expires the given instances whose lease has run out (a renewal may have raced the timer). */
   function expireKeys(keys: readonly string[]): Promise<void> {
-    return serialize(async () => {
-      const now = clock.now();
-      for (const key of keys) {
-        const current = members.getByKey(key);
-        if (!current || !lapsed(current, now)) continue;
-        try {
-          await expireOne(current, now);
-        } catch {
-          leases.track(key, now + EXPIRY_RETRY_MS);
-        }
-      }
-    }).catch(() => undefined); // only after close(): nothing left to expire
+    return serialize(() => expiry.expireDue(keys, clock.now())).catch(() => undefined); // closed
   }
+
+  // Changes other writers made to a shared store (see follow.ts and sync.ts).
+  const follower = createFollower({
+    store,
+    view,
+    clock,
+    enqueue,
+    live: () => started && !closed,
+    ...(logger ? { logger } : {}),
+  });
 
   async function put(v: NormalizedRegistration): Promise<RegisterResult> {
     const now = clock.now();
@@ -125,16 +128,10 @@ export function createRegistry(deps: RegistryDeps): Registry {
       lease_expires_at: v.ttl_seconds === null ? null : iso(now + v.ttl_seconds * 1000),
     });
     await durably('store the registration', () => store.put(instance));
-    if (existing && !previous) emit('expired', existing, timestamp);
-    applyPut(instance);
+    if (existing && !previous) view.announce('expired', existing, timestamp);
+    view.applyPut(instance);
     const created = previous === null;
-    events.emit({
-      type: 'registered',
-      created,
-      service_name: v.service_name,
-      instance_id: v.instance_id,
-      timestamp,
-    });
+    view.announce('registered', instance, timestamp, created);
     return { instance, created, previous };
   }
 
@@ -142,10 +139,8 @@ export function createRegistry(deps: RegistryDeps): Registry {
     const now = clock.now();
     const current = members.get(serviceName, instanceId);
     if (!current) return null;
-    if (lapsed(current, now)) {
-      await expireOne(current, now);
-      return null;
-    }
+    // Lapsed here; a store that owns expiry may know of a renewal through another gateway.
+    if (lapsed(current, now) && (await expiry.expireNow(current, now))) return null;
     if (current.ttl_seconds === null) return current; // no lease to renew
     const leaseExpiresAt = iso(now + current.ttl_seconds * 1000);
     const stored = await durably('renew the lease', () =>
@@ -153,12 +148,12 @@ export function createRegistry(deps: RegistryDeps): Registry {
     );
     if (!stored) {
       // The store no longer has it (another gateway removed it): memory follows the store.
-      applyRemove(current);
-      emit('deregistered', current, iso(now));
+      view.applyRemove(current);
+      view.announce('deregistered', current, iso(now));
       return null;
     }
     const renewed = Object.freeze({ ...current, lease_expires_at: leaseExpiresAt });
-    applyPut(renewed);
+    view.applyPut(renewed);
     return renewed;
   }
 
@@ -172,10 +167,37 @@ export function createRegistry(deps: RegistryDeps): Registry {
       if (deadline !== null) leases.track(keyOf(r), deadline);
     }
     started = true;
+    follower.loaded();
     // A lease keeps its stored expiry across a restart: those that ran out meanwhile go at once.
     const now = clock.now();
     const due = members.all().filter((r) => lapsed(r, now));
-    if (due.length > 0) await expireKeys(due.map(keyOf));
+    if (due.length > 0) await expiry.expireDue(due.map(keyOf), now);
+  }
+
+  async function begin(): Promise<void> {
+    // Subscribe before loading: a change made during the load is applied after it, in order.
+    unsubscribe ??= store.subscribe?.(follower.onChange) ?? null;
+    await enqueue(load);
+  }
+
+  async function removeService(serviceName: string): Promise<InstanceRegistration[] | null> {
+    const list = members.instancesOf(serviceName);
+    if (list.length === 0) return null;
+    await durably('remove the service', () => store.removeService(serviceName));
+    members.removeService(serviceName);
+    for (const r of list) leases.untrack(keyOf(r));
+    const timestamp = iso(clock.now());
+    for (const r of list) view.announce('deregistered', r, timestamp);
+    return [...list];
+  }
+
+  async function removeInstance(serviceName: string, instanceId: string) {
+    const current = members.get(serviceName, instanceId);
+    if (!current) return null;
+    await durably('remove the instance', () => store.remove(serviceName, instanceId));
+    view.applyRemove(current);
+    view.announce('deregistered', current, iso(clock.now()));
+    return current;
   }
 
   return {
@@ -184,31 +206,9 @@ export function createRegistry(deps: RegistryDeps): Registry {
       if (!checked.ok) throw validationError(checked.errors);
       return serialize(() => put(checked.value));
     },
-    deregisterService(serviceName) {
-      return serialize(async () => {
-        const list = members.instancesOf(serviceName);
-        if (list.length === 0) return null;
-        await durably('remove the service', () => store.removeService(serviceName));
-        members.removeService(serviceName);
-        for (const r of list) leases.untrack(keyOf(r));
-        const timestamp = iso(clock.now());
-        for (const r of list) emit('deregistered', r, timestamp);
-        return [...list];
-      });
-    },
-    deregisterInstance(serviceName, instanceId) {
-      return serialize(async () => {
-        const current = members.get(serviceName, instanceId);
-        if (!current) return null;
-        await durably('remove the instance', () => store.remove(serviceName, instanceId));
-        applyRemove(current);
-        emit('deregistered', current, iso(clock.now()));
-        return current;
-      });
-    },
-    heartbeat(serviceName, instanceId) {
-      return serialize(() => renew(serviceName, instanceId));
-    },
+    deregisterService: (serviceName) => serialize(() => removeService(serviceName)),
+    deregisterInstance: (serviceName, instanceId) => serialize(() => removeInstance(serviceName, instanceId)),
+    heartbeat: (serviceName, instanceId) => serialize(() => renew(serviceName, instanceId)),
     instancesOf: (serviceName) => members.instancesOf(serviceName),
     get: (serviceName, instanceId) => members.get(serviceName, instanceId),
     serviceNames: () => members.serviceNames(),
@@ -219,20 +219,22 @@ export function createRegistry(deps: RegistryDeps): Registry {
     start() {
       if (closed) return Promise.reject(new GatewayError('GW_ERR_SHUTTING_DOWN', 'The registry is closed'));
       // A failed load (store unreachable) may be retried by calling start() again.
-      startPromise ??= load().catch((err: unknown) => {
+      startPromise ??= begin().catch((err: unknown) => {
         startPromise = null;
         throw err;
       });
       return startPromise;
     },
     async ready() {
-      if (!started || closed) return false;
+      if (!started || closed || follower.stale) return false;
       return store.ping().catch(() => false);
     },
     storeName: store.name,
     close() {
       closePromise ??= (async () => {
         closed = true;
+        unsubscribe?.();
+        follower.close();
         leases.close();
         await tail; // let accepted writes finish: none is cut between store and memory
         await store.close();

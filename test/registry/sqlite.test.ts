@@ -126,7 +126,16 @@ describe('createStore', () => {
     }
   });
 
-  it('says the redis store is not available yet', () => {
-    expect(() => createStore({ registryStore: 'redis', registryPath: 'x' })).toThrow(/redis.*not available/);
+  it('opens the redis store for REGISTRY_STORE=redis, and refuses a bad REDIS_URL', async () => {
+    const redis = createStore({
+      registryStore: 'redis',
+      registryPath: 'x',
+      redisKeyPrefix: 'msa-gateway-test:none:',
+    });
+    expect(redis.name).toBe('redis');
+    await redis.close();
+    expect(() =>
+      createStore({ registryStore: 'redis', registryPath: 'x', redisUrl: 'redis+sentinel://h' }),
+    ).toThrow(/REDIS_URL/);
   });
 });

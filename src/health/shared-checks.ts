@@ -1,0 +1,114 @@
+/**
+ * The monitor's side of health sharing (sharing.ts): claims before checks, publishes results, and
+ * routes the others' results to the monitor's entries. Without a HealthSharing every call is a
+ * cheap no-op and every check runs locally, exactly as on a single gateway.
+ */
+import type { Logger } from 'pino';
+import type { Entry } from './membership.js';
+import type { ProbeResult } from './probe.js';
+import type { CheckTarget, HealthSharing, SharedCheckResult } from './sharing.js';
+
+export interface SharedChecksOptions {
+  readonly sharing?: HealthSharing;
+  readonly logger?: Logger;
+  /** How long one claim holds off the other gateways (a little under the instance's interval). */
+  readonly claimTtlMs: (entry: Entry) => number;
+  /** The tracked entry of an instance. */
+  readonly find: (service: string, id: string) => Entry | undefined;
+  /** Applies a result to a tracked entry whose incarnation matches. */
+  readonly apply: (entry: Entry, result: SharedCheckResult) => void;
+  readonly entries: () => Iterable<Entry>;
+}
+
+export interface SharedChecks {
+  /** May this gateway check `entry` now? */
+  mayCheck(entry: Entry): Promise<boolean>;
+  /** Shares a local result and the state it led to. */
+  published(entry: Entry, result: ProbeResult, at: number): void;
+  /** A result that arrived before the registry change that adds its instance (taken once). */
+  takeEarly(entry: Entry): SharedCheckResult | undefined;
+  start(): void;
+  stop(): void;
+}
+
+/** Results kept for instances not seen yet; the oldest go first beyond this. */
+const MAX_EARLY = 1_000;
+
+const targetOf = (entry: Entry): CheckTarget => ({
+  service_name: entry.service,
+  instance_id: entry.id,
+  health_check_url: entry.registration.health_check_url,
+  registered_at: entry.registration.registered_at,
+});
+
+const matches = (entry: Entry, r: SharedCheckResult): boolean =>
+  entry.registration.health_check_url === r.health_check_url &&
+  entry.registration.registered_at === r.registered_at;
+
+export function createSharedChecks(options: SharedChecksOptions): SharedChecks {
+  const { sharing, logger } = options;
+  const early = new Map<string, SharedCheckResult>();
+  let unsubscribe: (() => void) | null = null;
+
+  function receive(result: SharedCheckResult): void {
+    const entry = options.find(result.service_name, result.instance_id);
+    if (entry && !entry.removed) {
+      if (matches(entry, result)) options.apply(entry, result);
+      return;
+    }
+    early.delete(result.service_name + '\u0000' + result.instance_id);
+    early.set(result.service_name + '\u0000' + result.instance_id, result);
+    if (early.size > MAX_EARLY) early.delete(early.keys().next().value!);
+  }
+
+  async function adoptSnapshot(): Promise<void> {
+    const targets = [...options.entries()].filter((e) => !e.removed).map(targetOf);
+    if (!sharing || targets.length === 0) return;
+    try {
+      for (const result of await sharing.snapshot(targets)) receive(result);
+    } catch (err) {
+      logger?.warn({ err }, 'could not read the shared health state; checking locally until it returns');
+    }
+  }
+
+  return {
+    async mayCheck(entry) {
+      if (!sharing) return true;
+      try {
+        return await sharing.claim(targetOf(entry), options.claimTtlMs(entry));
+      } catch {
+        return true; // the coordinator is unreachable: each gateway checks for itself meanwhile
+      }
+    },
+    published(entry, result, at) {
+      if (!sharing) return;
+      const { verdict, passes, fails } = entry.state;
+      sharing.publish({
+        ...targetOf(entry),
+        ok: result.ok,
+        reason: result.reason,
+        at,
+        verdict,
+        passes,
+        fails,
+      });
+    },
+    takeEarly(entry) {
+      const key = entry.service + '\u0000' + entry.id;
+      const result = early.get(key);
+      if (!result) return undefined;
+      early.delete(key);
+      return matches(entry, result) ? result : undefined;
+    },
+    start() {
+      if (!sharing || unsubscribe) return;
+      unsubscribe = sharing.subscribe(receive, () => void adoptSnapshot());
+      void adoptSnapshot();
+    },
+    stop() {
+      unsubscribe?.();
+      unsubscribe = null;
+      early.clear();
+    },
+  };
+}

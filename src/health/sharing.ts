@@ -1,0 +1,60 @@
+/**
+ * Health shared between gateways (several gateways on one Redis, or the workers of one host): each
+ * instance is checked about once per interval for the whole group, not once per gateway, and every
+ * gateway adopts the results, so they agree on status. The monitor asks `claim` before each check
+ * and `publish`es what it found; results from the others arrive through `subscribe`.
+ */
+import type { InstanceStatus } from './types.js';
+
+/** One incarnation of an instance at one health-check URL: results for another one do not apply. */
+export interface CheckTarget {
+  readonly service_name: string;
+  readonly instance_id: string;
+  readonly health_check_url: string;
+  readonly registered_at: string;
+}
+
+/** A check result with the active state the checking gateway derived from it. */
+export interface SharedCheckResult extends CheckTarget {
+  readonly ok: boolean;
+  readonly reason: string;
+  /** When the check finished (epoch ms). */
+  readonly at: number;
+  readonly verdict: InstanceStatus;
+  readonly passes: number;
+  readonly fails: number;
+}
+
+export interface HealthSharing {
+  /**
+   * May this gateway run the check of `target` that is due now? False: another one runs it (or
+   * ran it within `ttlMs`) and shares the result. A rejection makes the monitor check locally.
+   */
+  claim(target: CheckTarget, ttlMs: number): boolean | Promise<boolean>;
+  /** Shares the result of a check this gateway ran (best effort). */
+  publish(result: SharedCheckResult): void;
+  /**
+   * Results of checks the others ran. `onResync` runs when some may have been missed (a reconnect);
+   * the monitor then asks `snapshot` again. Returns the unsubscribe function.
+   */
+  subscribe(onResult: (result: SharedCheckResult) => void, onResync: () => void): () => void;
+  /** The latest known results for these instances (adopted at start and after a resync). */
+  snapshot(targets: readonly CheckTarget[]): Promise<SharedCheckResult[]>;
+}
+
+/** Reads a SharedCheckResult from untrusted JSON (another gateway's message), or null. */
+export function parseSharedResult(text: string): SharedCheckResult | null {
+  let r: Partial<SharedCheckResult>;
+  try {
+    r = JSON.parse(text) as Partial<SharedCheckResult>;
+  } catch {
+    return null;
+  }
+  if (typeof r !== 'object' || r === null) return null;
+  const strings = [r.service_name, r.instance_id, r.health_check_url, r.registered_at, r.reason];
+  if (strings.some((s) => typeof s !== 'string')) return null;
+  if (typeof r.ok !== 'boolean' || typeof r.at !== 'number') return null;
+  if (r.verdict !== 'HEALTHY' && r.verdict !== 'UNHEALTHY' && r.verdict !== 'UNKNOWN') return null;
+  if (typeof r.passes !== 'number' || typeof r.fails !== 'number') return null;
+  return r as SharedCheckResult;
+}
