@@ -11,10 +11,12 @@ import type { HealthMonitor } from './health/types.js';
 import { createHostCheck } from './http/hosts.js';
 import { writeProblem } from './http/problem.js';
 import { requestIdFrom } from './http/request-id.js';
+import { dashboardPlugin } from './observability/dashboard-plugin.js';
 import { createLogger } from './observability/logging.js';
 import { createMetrics, type GatewayMetrics } from './observability/metrics.js';
+import { createRequestStats } from './observability/stats.js';
 import { createProxy } from './proxy/index.js';
-import type { Proxy } from './proxy/types.js';
+import type { Proxy as GatewayProxy } from './proxy/types.js';
 import { createRegistry, createStore } from './registry/index.js';
 import type { RegistryStore } from './registry/store/types.js';
 import type { Clock, Registry } from './registry/types.js';
@@ -41,7 +43,7 @@ export interface Gateway {
   readonly health: HealthMonitor;
   readonly events: EventHub<GatewayEvent>;
   readonly metrics: GatewayMetrics;
-  readonly proxy: Proxy;
+  readonly proxy: GatewayProxy;
   readonly logger: Logger;
   /** Loads the registry, starts health checks, listens; resolves the bound address. */
   listen(): Promise<AddressInfo>;
@@ -67,7 +69,11 @@ export async function buildGateway(config: GatewayConfig, deps: GatewayDeps = {}
     ...(sharing ? { sharing } : {}),
     ...(deps.clock ? { clock: deps.clock } : {}),
   });
-  const metrics = createMetrics({ collectInstances: () => instanceCounts(registry, health) });
+  const stats = createRequestStats(deps.clock);
+  const metrics = createMetrics({
+    collectInstances: () => instanceCounts(registry, health),
+    requestStats: stats,
+  });
   const proxy = createProxy({ config, registry, health, events, metrics, logger });
   const hostAllowed = createHostCheck(config.allowedHosts);
 
@@ -111,6 +117,7 @@ export async function buildGateway(config: GatewayConfig, deps: GatewayDeps = {}
       return server;
     },
   );
+  await app.register(dashboardPlugin, { registry, health, metrics, stats, events });
 
   let closing: Promise<void> | null = null;
   const gateway: Gateway = {

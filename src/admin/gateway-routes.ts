@@ -46,6 +46,7 @@ function endpoints(docs: boolean): Record<string, string> {
     discovery_health: '/api/discovery/health',
     events: '/api/discovery/events',
     proxy: '/proxy/{service_name}/{path}',
+    dashboard: '/dashboard',
   };
 }
 

@@ -20,6 +20,8 @@ export interface MetricsOptions {
   /** Called at scrape time to fill gauges from live state. */
   collectInstances?: () => Iterable<{ service: string; status: string; count: number }>;
   defaultMetrics?: boolean;
+  /** Also fed by observeRequest: the dashboard's sliding-window rate and p95 per service. */
+  requestStats?: { record(service: string, status: number, seconds: number): void };
 }
 
 export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
@@ -69,6 +71,7 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
     registers: [registry],
   });
   // Label children are cached by key so the hot path does one Map lookup, not a label-object build.
+  const requestStats = options.requestStats;
   const counterChildren = new Map<string, { inc(): void }>();
   const histogramChildren = new Map<string, { observe(v: number): void }>();
   return {
@@ -93,6 +96,7 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
         histogramChildren.set(service, histogram);
       }
       histogram.observe(seconds);
+      if (requestStats !== undefined && service !== '') requestStats.record(service, status, seconds);
     },
   };
 }
