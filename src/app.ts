@@ -20,6 +20,7 @@ import type { Proxy as GatewayProxy } from './proxy/types.js';
 import { createRegistry, createStore } from './registry/index.js';
 import type { RegistryStore } from './registry/store/types.js';
 import type { Clock, Registry } from './registry/types.js';
+import { addressPolicyFor, connectionsCheckingIntervalOf, createSecurity } from './security/index.js';
 import { registerStartupServices } from './startup-services.js';
 
 export interface GatewayDeps {
@@ -60,7 +61,14 @@ export async function buildGateway(config: GatewayConfig, deps: GatewayDeps = {}
   const events = createEventHub<GatewayEvent>((err) => logger.error({ err }, 'event listener failed'));
   const store = deps.store ?? createStore(config, logger);
   const sharing = deps.healthSharing ?? healthSharingFor(store, config, logger);
-  const registry = createRegistry({ store, events, logger, ...(deps.clock ? { clock: deps.clock } : {}) });
+  const registry = createRegistry({
+    store,
+    events,
+    logger,
+    // The SSRF guard of SPEC section 8 (undefined, so free, in development without UPSTREAM_ALLOWED_HOSTS).
+    checkAddress: addressPolicyFor(config),
+    ...(deps.clock ? { clock: deps.clock } : {}),
+  });
   const health = createHealthMonitor({
     config,
     registry,
@@ -74,17 +82,25 @@ export async function buildGateway(config: GatewayConfig, deps: GatewayDeps = {}
     collectInstances: () => instanceCounts(registry, health),
     requestStats: stats,
   });
-  const proxy = createProxy({ config, registry, health, events, metrics, logger });
+  const security = createSecurity(config, { logger, metrics });
+  const proxy = createProxy({ config, registry, health, events, metrics, logger, security });
   const hostAllowed = createHostCheck(config.allowedHosts);
 
   const workerTag = deps.workerTag;
   let fastifyHandler: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
+  // The proxy first, then Fastify; behind the per-client budget when RATE_LIMIT_MAX is set.
+  const frontGate = security.frontGate;
+  const dispatch = (req: IncomingMessage, res: ServerResponse, requestId: string): void => {
+    if (proxy.handle(req, res, requestId)) return;
+    fastifyHandler!(req, res);
+  };
   const server = createServer(
     {
       requestTimeout: config.clientRequestTimeoutMs,
       headersTimeout: config.clientHeaderTimeoutMs,
       maxHeaderSize: 16 * 1024,
       keepAliveTimeout: 72_000,
+      connectionsCheckingInterval: connectionsCheckingIntervalOf(config),
     },
     (req, res) => {
       if (workerTag !== undefined) res.setHeader('x-gateway-worker', workerTag);
@@ -98,20 +114,24 @@ export async function buildGateway(config: GatewayConfig, deps: GatewayDeps = {}
         );
         return;
       }
-      if (proxy.handle(req, res, requestId)) return;
-      fastifyHandler!(req, res);
+      if (frontGate === null) dispatch(req, res, requestId);
+      else frontGate.request(req, res, requestId, dispatch);
     },
   );
   server.maxConnections = config.maxConnections;
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const requestId = requestIdFrom(req.headers['x-request-id']);
-    if (hostAllowed(req.headers.host) && proxy.handleUpgrade(req, socket, head, requestId)) return;
-    socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+    const upgrade = () => {
+      if (hostAllowed(req.headers.host) && proxy.handleUpgrade(req, socket, head, requestId)) return;
+      socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+    };
+    if (frontGate === null) upgrade();
+    else frontGate.upgrade(req, socket, requestId, upgrade);
   });
 
   const startedAt = Date.now();
   const app = await buildAdminApp(
-    { config, registry, health, events, metrics, logger, proxy, startedAt },
+    { config, registry, health, events, metrics, logger, proxy, startedAt, clientIp: security.clientIp },
     (handler) => {
       fastifyHandler = handler;
       return server;
@@ -156,6 +176,7 @@ export async function buildGateway(config: GatewayConfig, deps: GatewayDeps = {}
     clearTimeout(forceTimer);
     await health.close();
     await proxy.close();
+    await security.close();
     await registry.close();
   }
 

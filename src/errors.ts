@@ -25,6 +25,8 @@ export const PROBLEMS = {
   GW_ERR_NO_HEALTHY_INSTANCE: { status: 503, title: 'No healthy instance' },
   GW_ERR_STORE_UNAVAILABLE: { status: 503, title: 'Registry store unavailable' },
   GW_ERR_SHUTTING_DOWN: { status: 503, title: 'Shutting down' },
+  GW_ERR_RATE_LIMIT_UNAVAILABLE: { status: 503, title: 'Rate limit store unavailable' },
+  GW_ERR_AUTH_UNAVAILABLE: { status: 503, title: 'Authentication unavailable' },
   GW_ERR_UPSTREAM_TIMEOUT: { status: 504, title: 'Gateway Timeout' },
 } as const satisfies Record<string, { status: number; title: string }>;
 

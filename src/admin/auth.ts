@@ -26,6 +26,8 @@ export interface AdminAuthOptions {
   readonly tokens: readonly string[];
   readonly limiter?: FailureLimiterOptions;
   readonly now?: () => number;
+  /** The client's address for the failure limiter (TRUST_PROXY); default: request.ip. */
+  readonly clientIp?: (request: FastifyRequest) => string;
   /** Called for every refused attempt (metrics, logs); never sees the token. */
   readonly onRefused?: (request: FastifyRequest, reason: 'missing' | 'wrong' | 'limited') => void;
 }
@@ -41,6 +43,7 @@ export function createAdminAuth(options: AdminAuthOptions): ((request: FastifyRe
   const digests = options.tokens.map(digest);
   const limiter = createFailureLimiter(options.limiter);
   const now = options.now ?? Date.now;
+  const clientOf = options.clientIp ?? ((request: FastifyRequest) => request.ip);
 
   const matches = (presented: string): boolean => {
     const candidate = digest(presented);
@@ -54,7 +57,7 @@ export function createAdminAuth(options: AdminAuthOptions): ((request: FastifyRe
     const presented = typeof header === 'string' ? BEARER.exec(header)?.[1] : undefined;
     if (presented !== undefined && matches(presented)) return;
     const reason = presented === undefined ? 'missing' : 'wrong';
-    const retryAfterSeconds = limiter.fail(request.ip, now());
+    const retryAfterSeconds = limiter.fail(clientOf(request), now());
     if (retryAfterSeconds > 0) {
       options.onRefused?.(request, 'limited');
       throw new GatewayError('GW_ERR_RATE_LIMITED', 'Too many failed admin token attempts from this client', {

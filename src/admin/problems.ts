@@ -134,6 +134,14 @@ export function frameworkErrors(err: FastifyError, _request: FastifyRequest, rep
  */
 export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): void {
   if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  // Node may dispatch a request before its parser fails on the body (a bad Transfer-Encoding): when
+  // that request was already answered, a second response would be read as the answer to the next
+  // request. Node's own fallback checks the same private field.
+  const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (inFlight?.headersSent) {
+    socket.end(); // flushes the answer already written, then closes
+    return;
+  }
   const requestId = randomUUID();
   let body: ProblemBody;
   if (err.code === 'HPE_HEADER_OVERFLOW') {

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
 import type { GatewayConfig } from '../config/index.js';
 import type { EventHub, GatewayEvent } from '../events.js';
@@ -17,6 +18,8 @@ export interface AdminDeps {
   readonly proxy: GatewayProxy;
   /** Epoch ms the gateway was built, for uptime. */
   readonly startedAt: number;
+  /** Who the client is (TRUST_PROXY), for the failed-token limiter; default: Fastify's request.ip. */
+  readonly clientIp?: (req: IncomingMessage) => string;
   /** Tuning for tests: SSE heartbeat interval (default 15 s). */
   readonly sseHeartbeatMs?: number;
 }

@@ -5,8 +5,17 @@ export type {
   GatewayConfig,
   HeaderRules,
   LogLevel,
+  RateLimitConfig,
+  RouteAuthConfig,
   StaticRoute,
   StaticService,
   StoreKind,
+  TrustProxy,
 } from './schema.js';
-export { BalancingSchema, StaticRouteSchema, StaticServiceSchema } from './schema.js';
+export {
+  BalancingSchema,
+  RateLimitSchema,
+  RouteAuthSchema,
+  StaticRouteSchema,
+  StaticServiceSchema,
+} from './schema.js';

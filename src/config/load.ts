@@ -1,16 +1,21 @@
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { type TSchema, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { parse as parseYaml } from 'yaml';
+// Direct path, not ../security/index.js: that index imports modules that import config back.
+import { resolveRouteAuth } from '../security/auth-config.js';
 import {
   BalancingSchema,
   type Environment,
   type GatewayConfig,
   type LogLevel,
+  RateLimitSchema,
   StaticRouteSchema,
   StaticServiceSchema,
   type StoreKind,
+  type TrustProxy,
 } from './schema.js';
 
 /** A configuration problem: one line that names the variable and what is wrong. */
@@ -20,7 +25,7 @@ export class ConfigError extends Error {
 
 type RawSettings = Record<string, string | undefined>;
 
-const FILE_SECTIONS = new Set(['settings', 'services', 'routes', 'balancing']);
+const FILE_SECTIONS = new Set(['settings', 'services', 'routes', 'balancing', 'rate_limits']);
 
 /** Every setting the gateway reads, by its environment-variable name. */
 export const SETTING_NAMES = [
@@ -55,6 +60,9 @@ export const SETTING_NAMES = [
   'DOCS_ENABLED',
   'UPSTREAM_ALLOWED_HOSTS',
   'SHUTDOWN_TIMEOUT_MS',
+  'TRUST_PROXY',
+  'RATE_LIMIT_STORE',
+  'RATE_LIMIT_FAIL_OPEN',
 ] as const;
 
 function parseInteger(name: string, raw: string, min: number, max: number): number {
@@ -154,11 +162,52 @@ function parseWorkers(raw: string): number {
   return parseInteger('GATEWAY_WORKERS', raw, 1, 1024);
 }
 
+/** TRUST_PROXY: true/false, a hop count, or a comma list of IPs and CIDRs (src/security/client-ip.ts). */
+function parseTrustProxy(raw: string): TrustProxy {
+  const text = raw.trim().toLowerCase();
+  if (['true', 'yes', 'on'].includes(text)) return true;
+  if (['false', 'no', 'off'].includes(text)) return false;
+  if (/^\d+$/.test(text)) return parseInteger('TRUST_PROXY', text, 0, 64);
+  const list = parseList(text);
+  for (const entry of list) {
+    const [address = '', bits, extra] = entry.split('/');
+    const family = isIP(address);
+    const max = family === 6 ? 128 : 32;
+    if (
+      family === 0 ||
+      extra !== undefined ||
+      (bits !== undefined && !(/^\d+$/.test(bits) && Number(bits) <= max))
+    ) {
+      throw new ConfigError(
+        `TRUST_PROXY must be true, false, a hop count or a comma list of IPs/CIDRs, got "${entry}"`,
+      );
+    }
+  }
+  return list;
+}
+
+/** Checks each route's auth and resolves its `env:NAME` secrets (one line naming the route on error). */
+function resolveRoutes(
+  routes: GatewayConfig['routes'],
+  where: string,
+  env: NodeJS.ProcessEnv,
+): GatewayConfig['routes'] {
+  return routes.map((route, i) => {
+    if (route.auth === undefined) return route;
+    try {
+      return { ...route, auth: resolveRouteAuth(route.auth, env) };
+    } catch (err) {
+      throw new ConfigError(`GATEWAY_CONFIG ${where}: routes.${i}.auth ${(err as Error).message}`);
+    }
+  });
+}
+
 interface FileConfig {
   settings: RawSettings;
   services: GatewayConfig['services'];
   routes: GatewayConfig['routes'];
   balancing: GatewayConfig['balancing'];
+  rateLimits: GatewayConfig['rateLimits'];
 }
 
 function checkSection<T extends TSchema>(file: string, where: string, schema: T, value: unknown): void {
@@ -194,7 +243,7 @@ export function readConfigFile(file: string): FileConfig {
   for (const key of Object.keys(top)) {
     if (!FILE_SECTIONS.has(key)) {
       throw new ConfigError(
-        `GATEWAY_CONFIG ${file}: unknown section "${key}" (expected settings, services, routes, balancing)`,
+        `GATEWAY_CONFIG ${file}: unknown section "${key}" (expected settings, services, routes, balancing, rate_limits)`,
       );
     }
   }
@@ -222,12 +271,15 @@ export function readConfigFile(file: string): FileConfig {
   const routes = top.routes ?? [];
   checkSection(file, 'routes', Type.Array(StaticRouteSchema), routes);
   const balancing = top.balancing ?? {};
+  const rateLimits = top.rate_limits ?? {};
+  checkSection(file, 'rate_limits', Type.Record(Type.String(), RateLimitSchema), rateLimits);
   checkSection(file, 'balancing', Type.Record(Type.String(), BalancingSchema), balancing);
   return {
     settings,
     services: services as GatewayConfig['services'],
     routes: routes as GatewayConfig['routes'],
     balancing: balancing as GatewayConfig['balancing'],
+    rateLimits: rateLimits as GatewayConfig['rateLimits'],
   };
 }
 
@@ -247,7 +299,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
   const configFile = env.GATEWAY_CONFIG?.trim() ? env.GATEWAY_CONFIG.trim() : null;
   const file: FileConfig = configFile
     ? readConfigFile(configFile)
-    : { settings: {}, services: [], routes: [], balancing: {} };
+    : { settings: {}, services: [], routes: [], balancing: {}, rateLimits: {} };
   const raw: RawSettings = { ...file.settings };
   for (const name of SETTING_NAMES) {
     const v = env[name];
@@ -347,8 +399,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     shutdownTimeoutMs: int('SHUTDOWN_TIMEOUT_MS', 5_000, 0, 600_000),
     configFile,
     services: file.services,
-    routes: file.routes,
+    routes: resolveRoutes(file.routes, configFile ?? 'routes', env),
     balancing: file.balancing,
+    rateLimits: file.rateLimits,
+    trustProxy: parseTrustProxy(get('TRUST_PROXY') ?? 'false'),
+    rateLimitStore: get('RATE_LIMIT_STORE')
+      ? parseChoice('RATE_LIMIT_STORE', get('RATE_LIMIT_STORE')!, ['memory', 'redis'] as const)
+      : registryStore === 'redis'
+        ? 'redis'
+        : 'memory',
+    rateLimitFailOpen:
+      get('RATE_LIMIT_FAIL_OPEN') !== undefined
+        ? parseBoolean('RATE_LIMIT_FAIL_OPEN', get('RATE_LIMIT_FAIL_OPEN')!)
+        : true,
   };
   if (config.clientHeaderTimeoutMs > config.clientRequestTimeoutMs) {
     throw new ConfigError('CLIENT_HEADER_TIMEOUT_MS must not exceed CLIENT_REQUEST_TIMEOUT_MS');

@@ -35,6 +35,75 @@ export const HeaderRulesSchema = Type.Object(
 );
 export type HeaderRules = Static<typeof HeaderRulesSchema>;
 
+/** A request budget: `max` requests per `window_ms` (per client; see docs/security.md). */
+export const RateLimitSchema = Type.Object(
+  {
+    max: Type.Integer({ minimum: 1, maximum: 1_000_000_000 }),
+    window_ms: Type.Integer({ minimum: 100, maximum: 86_400_000 }),
+  },
+  { additionalProperties: false },
+);
+export type RateLimitConfig = Static<typeof RateLimitSchema>;
+
+const HeaderName = Type.String({ pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$" });
+const StringOrList = Type.Union([Type.String({ minLength: 1 }), Type.Array(Type.String(), { minItems: 1 })]);
+const JwtAlgorithm = Type.Union(
+  [
+    'HS256',
+    'HS384',
+    'HS512',
+    'RS256',
+    'RS384',
+    'RS512',
+    'PS256',
+    'PS384',
+    'PS512',
+    'ES256',
+    'ES384',
+    'ES512',
+    'EdDSA',
+  ].map((a) => Type.Literal(a)),
+);
+
+/**
+ * Client authentication of a static route. One object for both types, so a mistake is reported
+ * at the field that is wrong; which fields each type needs is checked by src/security/auth-config.ts.
+ * `jwt`: one of `secret` (HS*, may be `env:NAME`), `public_key` (PEM, may be `env:NAME`) or
+ * `jwks_url`; `api_key`: `keys` holds the sha256 (hex) of each key, never the key.
+ */
+export const RouteAuthSchema = Type.Object(
+  {
+    type: Type.Union([Type.Literal('jwt'), Type.Literal('api_key')]),
+    secret: Type.Optional(Type.String({ minLength: 1 })),
+    public_key: Type.Optional(Type.String({ minLength: 1 })),
+    jwks_url: Type.Optional(Type.String({ pattern: '^https?://' })),
+    algorithms: Type.Optional(Type.Array(JwtAlgorithm, { minItems: 1 })),
+    audience: Type.Optional(StringOrList),
+    issuer: Type.Optional(StringOrList),
+    keep_authorization: Type.Optional(Type.Boolean()),
+    header: Type.Optional(HeaderName),
+    keys: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            id: Type.String({ pattern: '^[\\x21-\\x7e]{1,128}$' }),
+            sha256: Type.String({ pattern: '^[0-9A-Fa-f]{64}$' }),
+          },
+          { additionalProperties: false },
+        ),
+        { minItems: 1 },
+      ),
+    ),
+    keep_key: Type.Optional(Type.Boolean()),
+    subject_header: Type.Optional(HeaderName),
+  },
+  { additionalProperties: false },
+);
+export type RouteAuthConfig = Static<typeof RouteAuthSchema>;
+
+/** TRUST_PROXY: false, true (every hop), a hop count, or the trusted proxies' IPs/CIDRs. */
+export type TrustProxy = boolean | number | readonly string[];
+
 const HttpMethod = Type.Union(
   ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'].map((m) => Type.Literal(m)),
 );
@@ -53,8 +122,9 @@ export const StaticRouteSchema = Type.Object(
     response_headers: Type.Optional(HeaderRulesSchema),
     timeout_ms: Type.Optional(Type.Integer({ minimum: 100 })),
     body_limit_bytes: Type.Optional(Type.Integer({ minimum: 0 })),
-    /** Filled in by the security issue (JWT / API keys); kept as an opaque object until then. */
-    auth: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    /** Client authentication (SPEC section 8); absent = open route. */
+    auth: Type.Optional(RouteAuthSchema),
+    rate_limit: Type.Optional(RateLimitSchema),
   },
   { additionalProperties: false },
 );
@@ -108,4 +178,12 @@ export interface GatewayConfig {
   readonly services: readonly StaticService[];
   readonly routes: readonly StaticRoute[];
   readonly balancing: Readonly<Record<string, BalancingConfig>>;
+  /** TRUST_PROXY: whose X-Forwarded-For is believed (src/security/client-ip.ts). */
+  readonly trustProxy: TrustProxy;
+  /** Where rate-limit counters live (RATE_LIMIT_STORE; default redis with the redis registry store). */
+  readonly rateLimitStore: 'memory' | 'redis';
+  /** Allow requests while the Redis rate-limit store is down (RATE_LIMIT_FAIL_OPEN, default true). */
+  readonly rateLimitFailOpen: boolean;
+  /** Per-service budgets (config file `rate_limits`), per client. */
+  readonly rateLimits: Readonly<Record<string, RateLimitConfig>>;
 }

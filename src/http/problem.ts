@@ -1,5 +1,11 @@
 import type { ServerResponse } from 'node:http';
-import { type GatewayError, PROBLEM_CONTENT_TYPE, PROBLEMS, type ProblemCode, problemBody } from '../errors.js';
+import {
+  type GatewayError,
+  PROBLEM_CONTENT_TYPE,
+  PROBLEMS,
+  type ProblemCode,
+  problemBody,
+} from '../errors.js';
 
 /**
  * Writes a problem+json answer on a raw Node response (the proxy's path, which runs
@@ -29,4 +35,3 @@ export function writeGatewayError(res: ServerResponse, err: GatewayError, reques
   if (err.extra.retryAfterSeconds !== undefined) headers['retry-after'] = String(err.extra.retryAfterSeconds);
   writeProblem(res, err.code, err.detail, requestId, headers);
 }
-

@@ -9,8 +9,17 @@ export const REDACT_PATHS = [
   'res.headers["set-cookie"]',
   'headers.authorization',
   'headers.cookie',
+  'headers["x-api-key"]',
+  'req.headers["proxy-authorization"]',
+  'headers["proxy-authorization"]',
+  'authorization',
   'token',
   'adminTokens',
+  // Route auth (src/security): a JWT secret or an API key must never reach a log line either.
+  'secret',
+  '*.secret',
+  'auth.secret',
+  'apiKey',
 ];
 
 export function createLogger(

@@ -1,6 +1,7 @@
 /**
- * The proxy's shared state and its request entry: route resolution, admission (405, 400, 404,
- * 503), header and body preparation, then an Exchange per request. `handle` leaves a request to
+ * The proxy's shared state and its request entry: route resolution, admission (405, 400, 403),
+ * then the route's auth and budgets when it has any (src/security), availability (404, 503),
+ * header and body preparation, then an Exchange per request. `handle` leaves a request to
  * Fastify after a string check or two when it is neither `/proxy/…` nor a static route.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -21,9 +22,17 @@ import {
   type RouteTable,
   rewriteTarget,
 } from '../routing/index.js';
-import { answerRefusal, PROXY_METHODS, type Refusal } from './answers.js';
+import {
+  type ClientIpResolver,
+  createMemoryRateLimitStore,
+  type GuardDeps,
+  type LimitRule,
+  peerAddress,
+} from '../security/index.js';
+import { afterFinalAnswer, answerRefusal, PROXY_METHODS, type Refusal } from './answers.js';
 import { Exchange } from './exchange.js';
 import type { Failure } from './failures.js';
+import { compileServiceLimits, limitsOf, runGuarded } from './guarded.js';
 import { PoolSet } from './pools.js';
 import { prepareAndStart } from './prepare.js';
 import type { ProxyDeps } from './types.js';
@@ -39,11 +48,6 @@ export interface Target {
   readonly route: CompiledRoute | null;
 }
 
-export function clientIpOf(req: IncomingMessage): string {
-  const address = req.socket.remoteAddress ?? '';
-  return address.startsWith('::ffff:') ? address.slice(7) : address;
-}
-
 export class ProxyCore {
   routes: RouteTable;
   closing = false;
@@ -54,6 +58,11 @@ export class ProxyCore {
   readonly metrics: GatewayMetrics;
   readonly retries: number;
   readonly config: GatewayConfig;
+  readonly logger: ProxyDeps['logger'];
+  /** Who the client is (TRUST_PROXY): `hash_on: ip` and budgets. */
+  readonly clientIp: ClientIpResolver;
+  readonly guardDeps: GuardDeps;
+  serviceLimits: ReadonlyMap<string, LimitRule>;
   /** Retry-After of a 503, in seconds: about when the next active check may have news. */
   readonly retryAfter: string;
   /** Sockets of upgraded (WebSocket) connections, cut at close. */
@@ -66,6 +75,14 @@ export class ProxyCore {
     this.health = deps.health;
     this.metrics = deps.metrics;
     this.retries = config.proxyRetries;
+    this.logger = deps.logger;
+    this.clientIp = deps.security?.clientIp ?? peerAddress;
+    this.guardDeps = deps.security ?? {
+      store: createMemoryRateLimitStore(),
+      clientIp: this.clientIp,
+      onLimited: (scope) => deps.metrics.rateLimitedTotal.inc({ scope }),
+    };
+    this.serviceLimits = compileServiceLimits(config.rateLimits);
     this.routes = this.compile(config.routes);
     this.balancer = createBalancer({
       balancing: config.balancing,
@@ -97,13 +114,20 @@ export class ProxyCore {
     return { service: route.service, rest: rewriteTarget(route, url), path: pathOf(url), prefix, route };
   }
 
-  /** The gateway's own refusals before any instance is tried; the code when refused, else null. */
-  refusal(target: Target, method: string): Refusal | null {
+  /** Refusals that come before auth and need no registry lookup; the code when refused, else null. */
+  admission(target: Target, method: string): Refusal | null {
     if (this.closing) return 'GW_ERR_SHUTTING_DOWN';
     const methods = target.route?.methods;
     if (!PROXY_METHODS.has(method) || (methods != null && !methods.has(method)))
       return 'GW_ERR_METHOD_NOT_ALLOWED';
     if (isUnsafePath(target.path)) return 'GW_ERR_PATH_TRAVERSAL';
+    const guarded = this.routes.guardedServices;
+    if (target.route === null && guarded.size > 0 && guarded.has(target.service)) return 'GW_ERR_FORBIDDEN';
+    return null;
+  }
+
+  /** No instance to try: 404 for an unknown service on `/proxy/`, else 503. */
+  availability(target: Target): Refusal | null {
     // A static route names its service on purpose: no instance yet is unavailability, not "unknown".
     if (this.registry.instancesOf(target.service).length === 0) {
       return target.route === null ? 'GW_ERR_SERVICE_NOT_FOUND' : 'GW_ERR_NO_HEALTHY_INSTANCE';
@@ -112,23 +136,59 @@ export class ProxyCore {
     return null;
   }
 
+  /** The gateway's own refusals before any instance is tried (auth and budgets aside). */
+  refusal(target: Target, method: string): Refusal | null {
+    return this.admission(target, method) ?? this.availability(target);
+  }
+
   handle(req: IncomingMessage, res: ServerResponse, requestId: string): boolean {
     const url = req.url ?? '/';
     const method = req.method ?? 'GET';
     const target = this.resolve(url, req.headers.host, method);
     if (target === null) return false;
-    const refused = this.refusal(target, method);
-    const { service, rest, route } = target;
+    if (afterFinalAnswer(req)) return true;
+    const refused = this.admission(target, method);
     if (refused !== null) {
-      answerRefusal(res, refused, method, service, route, requestId, this.retryAfter);
-      // Unregistered names stay out of the service label: clients must not mint metric series.
-      const label = refused === 'GW_ERR_NO_HEALTHY_INSTANCE' ? service : '';
-      this.metrics.observeRequest(label, method, res.statusCode, 0);
+      this.refuse(res, refused, method, target, requestId);
       return true;
     }
-    const exchange = new Exchange(this, req, res, requestId, service, method, rest, route, clientIpOf(req));
-    prepareAndStart(exchange, target.prefix);
+    const auth = target.route?.auth ?? null;
+    const limits = limitsOf(target, this.serviceLimits);
+    if (auth === null && limits === null) this.admit(req, res, requestId, target, method, null);
+    else runGuarded(this, req, res, requestId, target, method, auth, limits ?? []);
     return true;
+  }
+
+  /** Past admission and guard: 404/503 when no instance can take it, else the exchange starts. */
+  admit(
+    req: IncomingMessage,
+    res: ServerResponse,
+    requestId: string,
+    target: Target,
+    method: string,
+    subject: string | null,
+  ): void {
+    const refused = this.availability(target);
+    if (refused !== null) {
+      this.refuse(res, refused, method, target, requestId);
+      return;
+    }
+    const { service, rest, route } = target;
+    const exchange = new Exchange(this, req, res, requestId, service, method, rest, route, subject);
+    prepareAndStart(exchange, target.prefix);
+  }
+
+  private refuse(
+    res: ServerResponse,
+    refused: Refusal,
+    method: string,
+    target: Target,
+    requestId: string,
+  ): void {
+    answerRefusal(res, refused, method, target.service, target.route, requestId, this.retryAfter);
+    // Unregistered names stay out of the service label: clients must not mint metric series.
+    const label = refused === 'GW_ERR_NO_HEALTHY_INSTANCE' ? target.service : '';
+    this.metrics.observeRequest(label, method, res.statusCode, 0);
   }
 
   logAttemptFailure(

@@ -45,6 +45,7 @@ export class Exchange implements PickContext, Dispatcher.DispatchHandler, Reques
   contentLength: string | null = null;
   chunked = false;
   idempotencyKey = false;
+  malformed = false;
 
   headers: string[] = [];
   body: ExchangeBody = null;
@@ -75,7 +76,8 @@ export class Exchange implements PickContext, Dispatcher.DispatchHandler, Reques
     /** Forwarded after the instance's base path: `''`, `/path…` or `?query`. */
     readonly rest: string,
     readonly route: CompiledRoute | null,
-    readonly clientIp: string,
+    /** The verified subject of an authenticated route, forwarded in its subject header. */
+    readonly subject: string | null,
   ) {
     (res as TaggedResponse)[kExchange] = this;
     res.on('close', onResponseClose);
@@ -86,7 +88,8 @@ export class Exchange implements PickContext, Dispatcher.DispatchHandler, Reques
   }
 
   hashKey(on: HashOn): string | null {
-    return stickyKey(on, this.req.headers, this.clientIp);
+    // TRUST_PROXY decides the client here, resolved only when a service hashes on it.
+    return stickyKey(on, this.req.headers, on.kind === 'ip' ? this.core.clientIp(this.req) : '');
   }
 
   /** Picks an instance (another one on a retry while one exists) and sends the request to it. */

@@ -33,6 +33,8 @@ const REQUEST_CODES = new Map<string, number>([
   ['x-forwarded-host', DROP],
   ['x-forwarded-prefix', DROP],
   ['x-request-id', DROP],
+  // Set only by a route's auth from a verified credential; a client's own is a spoofing attempt.
+  ['x-consumer-subject', DROP],
   // undici refuses `expect`; Node's server already answered any `100-continue`.
   ['expect', DROP],
   ['connection', CONNECTION],
@@ -60,6 +62,12 @@ export interface RequestFacts {
   contentLength: string | null;
   chunked: boolean;
   idempotencyKey: boolean;
+  /**
+   * Framing an instance could read differently from Node (a smuggling vector): a Transfer-Encoding
+   * other than exactly `chunked` (Node still dispatches the request before its parser fails on the
+   * body) or a second Host field (RFC 9112 section 3.2: 400). The proxy refuses such a request.
+   */
+  malformed?: boolean;
 }
 
 /** The names a `Connection` field lists (lower case), minus the ones that are not field names. */
@@ -109,10 +117,14 @@ export function copyRequestHeaders(
       if (rules === null || !rules.drop.has(lower)) out.push(name, value);
       continue;
     }
-    if (code === HOST) facts.host = value;
-    else if (code === CONTENT_LENGTH) facts.contentLength = value;
-    else if (code === TRANSFER_ENCODING) facts.chunked = true;
-    else if (code === FORWARDED_FOR) {
+    if (code === HOST) {
+      if (facts.host !== undefined) facts.malformed = true;
+      facts.host = value;
+    } else if (code === CONTENT_LENGTH) facts.contentLength = value;
+    else if (code === TRANSFER_ENCODING) {
+      if (facts.chunked || value.toLowerCase() !== 'chunked') facts.malformed = true;
+      facts.chunked = true;
+    } else if (code === FORWARDED_FOR) {
       facts.forwardedFor = facts.forwardedFor === undefined ? value : facts.forwardedFor + ', ' + value;
     } else if (code === CONNECTION) connection = connection === null ? value : connection + ',' + value;
   }

@@ -4,6 +4,7 @@
  */
 import type { GatewayEvent } from '../events.js';
 import { ProxyCore } from './core.js';
+import { compileServiceLimits } from './guarded.js';
 import type { Proxy as GatewayProxy, ProxyDeps } from './types.js';
 import { proxyUpgrade } from './upgrade.js';
 
@@ -27,6 +28,7 @@ export function createProxy(deps: ProxyDeps): GatewayProxy {
       // One reference swap: a request in flight keeps the route it matched.
       core.routes = core.compile(next.routes);
       core.balancer.setConfig(next.balancing);
+      if (next.rateLimits !== undefined) core.serviceLimits = compileServiceLimits(next.rateLimits);
     },
     close() {
       unsubscribe();

@@ -3,7 +3,8 @@
  * the body, which is streamed as it comes unless a route limit or a replay (SPEC section 5) asks
  * for more (body.ts).
  */
-import { answerTooLarge } from './answers.js';
+import { peerAddress } from '../security/index.js';
+import { answerMalformed, answerTooLarge } from './answers.js';
 import { REPLAY_BUFFER_BYTES, readUpTo, streamBody } from './body.js';
 import type { Exchange } from './exchange.js';
 import { appendForwarded, copyRequestHeaders } from './headers.js';
@@ -14,7 +15,13 @@ const IDEMPOTENT: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT'
 export function prepareAndStart(ex: Exchange, prefix: string | null): void {
   const rules = ex.route?.requestHeaders ?? null;
   const headers = copyRequestHeaders(ex.req.rawHeaders, ex, rules);
-  appendForwarded(headers, ex, ex.clientIp, ex.proto, prefix, ex.requestId, rules);
+  if (ex.malformed) {
+    answerMalformed(ex.res, ex.requestId);
+    return;
+  }
+  // The socket peer is appended whatever TRUST_PROXY says: the next hop decides whom it trusts.
+  appendForwarded(headers, ex, peerAddress(ex.req), ex.proto, prefix, ex.requestId, rules);
+  if (ex.subject !== null) headers.push(ex.route!.auth!.subjectHeader, ex.subject);
   ex.headers = headers;
   const declared = ex.contentLength === null ? null : Number(ex.contentLength);
   const limit = ex.route?.bodyLimitBytes ?? null;

@@ -6,6 +6,7 @@ import type { EventHub, GatewayEvent } from '../events.js';
 import type { HealthMonitor } from '../health/types.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import type { Registry } from '../registry/types.js';
+import type { GuardDeps } from '../security/index.js';
 
 export interface ProxyDeps {
   readonly config: GatewayConfig;
@@ -14,6 +15,8 @@ export interface ProxyDeps {
   readonly events: EventHub<GatewayEvent>;
   readonly metrics: GatewayMetrics;
   readonly logger: Logger;
+  /** Client identity and the rate-limit store, shared with the front gate; default: socket peer, memory. */
+  readonly security?: GuardDeps;
 }
 
 /**
@@ -25,8 +28,10 @@ export interface Proxy {
   handle(req: IncomingMessage, res: ServerResponse, requestId: string): boolean;
   /** Takes a WebSocket upgrade on a proxy route (returns true), else false (the caller rejects it). */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, requestId: string): boolean;
-  /** Applies new static routes and balancing from a config reload, without dropping a request. */
-  applyConfig(next: Pick<GatewayConfig, 'routes' | 'balancing'>): void;
+  /** Applies new static routes, balancing (and service budgets) from a config reload, without dropping a request. */
+  applyConfig(
+    next: Pick<GatewayConfig, 'routes' | 'balancing'> & Partial<Pick<GatewayConfig, 'rateLimits'>>,
+  ): void;
   /** Stops taking work and closes every upstream pool. */
   close(): Promise<void>;
 }

@@ -10,24 +10,15 @@ import { request as httpsRequest } from 'node:https';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { type HashOn, type PickContext, stickyKey } from '../balancer/index.js';
-import { PROBLEM_CONTENT_TYPE, PROBLEMS, type ProblemCode, problemBody } from '../errors.js';
+import { PROBLEMS } from '../errors.js';
 import type { InstanceRegistration } from '../registry/types.js';
 import { joinPath } from '../routing/index.js';
-import { clientIpOf, type ProxyCore, type Target } from './core.js';
+import { guardRequest, peerAddress, writeRawProblem, writeRawRefusal } from '../security/index.js';
+import type { ProxyCore, Target } from './core.js';
 import { classifyFailure, isTimeout, outcomeOf } from './failures.js';
+import { limitsOf } from './guarded.js';
 import { appendForwarded, copyRequestHeaders, type RequestFacts } from './headers.js';
 import type { PoolEntry } from './pools.js';
-
-/** Writes one of the gateway's problems straight onto a socket that never became HTTP, and closes it. */
-export function writeRawProblem(socket: Duplex, code: ProblemCode, detail: string, requestId: string): void {
-  const { status, title } = PROBLEMS[code];
-  const body = JSON.stringify(problemBody(code, detail, requestId));
-  socket.end(
-    `HTTP/1.1 ${status} ${title}\r\ncontent-type: ${PROBLEM_CONTENT_TYPE}\r\n` +
-      `content-length: ${Buffer.byteLength(body)}\r\nx-request-id: ${requestId}\r\n` +
-      `cache-control: no-store\r\nconnection: close\r\n\r\n${body}`,
-  );
-}
 
 /** Status line and headers of an instance's answer, for a raw socket (hop-by-hop fields as noted). */
 function headBlock(res: IncomingMessage, requestId: string, upgraded: boolean): string {
@@ -49,24 +40,28 @@ function pickContext(req: IncomingMessage, clientIp: string): PickContext {
   return { exclude: null, hashKey: (on: HashOn) => stickyKey(on, req.headers, clientIp) };
 }
 
+/** The upgrade request's headers, or null when its framing is ambiguous (RequestFacts.malformed). */
 function upgradeHeaders(
   req: IncomingMessage,
   target: Target,
   entry: PoolEntry,
-  clientIp: string,
+  subject: string | null,
   id: string,
-) {
+): string[] | null {
   const facts: RequestFacts = {
     host: undefined,
     forwardedFor: undefined,
     contentLength: null,
     chunked: false,
     idempotencyKey: false,
+    malformed: false,
   };
   const rules = target.route?.requestHeaders ?? null;
   const headers = copyRequestHeaders(req.rawHeaders, facts, rules, true);
+  if (facts.malformed) return null;
   const proto = (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
-  appendForwarded(headers, facts, clientIp, proto, target.prefix, id, rules);
+  appendForwarded(headers, facts, peerAddress(req), proto, target.prefix, id, rules);
+  if (subject !== null) headers.push(target.route!.auth!.subjectHeader, subject);
   headers.push('connection', 'upgrade', 'host', entry.url.host);
   return headers;
 }
@@ -81,12 +76,44 @@ export function proxyUpgrade(
 ): boolean {
   const target = core.resolve(req.url ?? '/', req.headers.host, req.method ?? 'GET');
   if (target === null) return false;
-  const refused = core.refusal(target, req.method ?? 'GET');
+  const refused = core.admission(target, req.method ?? 'GET');
   if (refused !== null) {
     writeRawProblem(socket, refused, `upgrade refused: ${PROBLEMS[refused].title}`, id);
     return true;
   }
-  const clientIp = clientIpOf(req);
+  const auth = target.route?.auth ?? null;
+  const limits = limitsOf(target, core.serviceLimits);
+  if (auth === null && limits === null) {
+    startUpgrade(core, req, socket, head, id, target, null);
+    return true;
+  }
+  // The same auth and budgets as a request: an Upgrade header is no way around a route's auth.
+  guardRequest(core.guardDeps, req, auth, limits ?? []).then(
+    (outcome) => {
+      if (socket.destroyed) return;
+      if (outcome.ok) startUpgrade(core, req, socket, head, id, target, outcome.subject);
+      else writeRawRefusal(socket, outcome.refusal, id);
+    },
+    () => writeRawProblem(socket, 'GW_ERR_INTERNAL', 'The upgrade could not be checked', id),
+  );
+  return true;
+}
+
+function startUpgrade(
+  core: ProxyCore,
+  req: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+  id: string,
+  target: Target,
+  subject: string | null,
+): void {
+  const refused = core.availability(target);
+  if (refused !== null) {
+    writeRawProblem(socket, refused, `upgrade refused: ${PROBLEMS[refused].title}`, id);
+    return;
+  }
+  const clientIp = core.clientIp(req);
   const instance = core.balancer.pick(
     target.service,
     core.health.routable(target.service),
@@ -95,7 +122,12 @@ export function proxyUpgrade(
   const entry = instance === null ? null : core.pools.entryFor(instance);
   if (instance === null || entry === null) {
     writeRawProblem(socket, 'GW_ERR_NO_HEALTHY_INSTANCE', `No healthy instance of ${target.service}`, id);
-    return true;
+    return;
+  }
+  const headers = upgradeHeaders(req, target, entry, subject, id);
+  if (headers === null) {
+    writeRawProblem(socket, 'GW_ERR_BAD_REQUEST', 'The upgrade request framing is ambiguous', id);
+    return;
   }
   const { url } = entry;
   const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
@@ -104,11 +136,10 @@ export function proxyUpgrade(
     port: url.port || (url.protocol === 'https:' ? 443 : 80),
     method: 'GET',
     path: joinPath(entry.basePath, target.rest),
-    headers: upgradeHeaders(req, target, entry, clientIp, id),
+    headers,
     agent: false,
   });
   bridge(core, upstream, socket, head, target.service, instance, id);
-  return true;
 }
 
 /**

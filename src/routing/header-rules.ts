@@ -8,13 +8,19 @@ export interface CompiledHeaderRules {
   readonly append: readonly string[];
 }
 
-/** Null when the rules do nothing, so the hot path tests one reference. */
-export function compileHeaderRules(rules: HeaderRules | undefined): CompiledHeaderRules | null {
-  if (!rules) return null;
-  const drop = new Set<string>();
+/**
+ * Null when the rules do nothing, so the hot path tests one reference. `alsoDrop` adds names the
+ * route never forwards from the client (its auth credential and subject header).
+ */
+export function compileHeaderRules(
+  rules: HeaderRules | undefined,
+  alsoDrop: readonly string[] = [],
+): CompiledHeaderRules | null {
+  if (!rules && alsoDrop.length === 0) return null;
+  const drop = new Set<string>(alsoDrop);
   const append: string[] = [];
-  for (const name of rules.remove ?? []) drop.add(name.toLowerCase());
-  for (const [name, value] of Object.entries(rules.set ?? {})) {
+  for (const name of rules?.remove ?? []) drop.add(name.toLowerCase());
+  for (const [name, value] of Object.entries(rules?.set ?? {})) {
     drop.add(name.toLowerCase());
     append.push(name, value);
   }

@@ -6,6 +6,7 @@
  */
 import type { Environment, StaticRoute } from '../config/index.js';
 import { hostMatches, hostNameOf } from '../http/hosts.js';
+import { compileRouteAuth, type LimitRule, type RouteAuth } from '../security/index.js';
 import { type CompiledHeaderRules, compileHeaderRules } from './header-rules.js';
 
 /** Gateway endpoints a static route must never shadow (`/` only for a catch-all route). */
@@ -45,6 +46,10 @@ export interface CompiledRoute {
   readonly bodyLimitBytes: number | null;
   /** The prefix is an ancestor of a reserved path (`/api`, `/`): matching skips reserved paths. */
   readonly coversReserved: boolean;
+  /** Client authentication, or null for an open route. */
+  readonly auth: RouteAuth | null;
+  /** The route's own budget per client, or null. */
+  readonly rateLimit: LimitRule | null;
 }
 
 export interface RouteTable {
@@ -52,6 +57,11 @@ export interface RouteTable {
   /** Catch-all routes (prefix `/`), tried after the segment's candidates. */
   readonly root: readonly CompiledRoute[];
   readonly size: number;
+  /**
+   * Services behind an authenticated route: `/proxy/{service}` must not reach them around that
+   * route's auth, so the proxy refuses it (docs/security.md).
+   */
+  readonly guardedServices: ReadonlySet<string>;
 }
 
 /** Does `path` (a path, possibly followed by `?query`) lie at or below `prefix` on a segment boundary? */
@@ -83,22 +93,33 @@ function normalizePrefix(prefix: string): string {
   return trimmed === '' ? '/' : trimmed;
 }
 
-function compileRoute(route: StaticRoute, index: number): CompiledRoute {
+function compileRoute(route: StaticRoute, index: number, onError: (message: string) => void): CompiledRoute {
   const prefix = normalizePrefix(route.prefix);
   const addPrefix = route.add_prefix ? normalizePrefix(route.add_prefix) : '';
+  const name = route.name ?? `route-${index}`;
+  const auth = route.auth
+    ? compileRouteAuth(route.auth, (problem) =>
+        onError(`static route ${name}: auth unusable (${problem}); the route refuses every request`),
+      )
+    : null;
+  const rateLimit: LimitRule | null = route.rate_limit
+    ? { scope: 'route', name, max: route.rate_limit.max, windowMs: route.rate_limit.window_ms }
+    : null;
   return {
-    name: route.name ?? `route-${index}`,
+    name,
     prefix,
     service: route.service,
     host: route.host ? route.host.toLowerCase() : null,
     methods: route.methods ? new Set(route.methods) : null,
     stripPrefix: route.strip_prefix === true,
     addPrefix: addPrefix === '/' ? '' : addPrefix,
-    requestHeaders: compileHeaderRules(route.request_headers),
+    requestHeaders: compileHeaderRules(route.request_headers, auth?.dropNames),
     responseHeaders: compileHeaderRules(route.response_headers),
     timeoutMs: route.timeout_ms ?? null,
     bodyLimitBytes: route.body_limit_bytes ?? null,
     coversReserved: RESERVED_PREFIXES.some((r) => underPrefix(r, prefix)),
+    auth,
+    rateLimit,
   };
 }
 
@@ -121,7 +142,7 @@ export function compileRoutes(
       );
       return;
     }
-    compiled.push(compileRoute(route, i));
+    compiled.push(compileRoute(route, i, onError));
   });
   // Stable sort: longest prefix first, then routes bound to a host (the more specific rule), then
   // configuration order, so a configured route wins over a development default with its prefix.
@@ -140,7 +161,8 @@ export function compileRoutes(
     if (list) list.push(route);
     else bySegment.set(segment, [route]);
   }
-  return { bySegment, root, size: compiled.length };
+  const guardedServices = new Set(compiled.filter((r) => r.auth !== null).map((r) => r.service));
+  return { bySegment, root, size: compiled.length, guardedServices };
 }
 
 function accepts(route: CompiledRoute, url: string, hostHeader: string | undefined): boolean {
