@@ -15,6 +15,7 @@ import {
   type Registry,
   type RegistryStore,
 } from '../registry/index.js';
+import { addressPolicyFor } from '../security/index.js';
 import { registerStartupServices } from '../startup-services.js';
 import { createPrimaryHealthSharing } from './ipc-health.js';
 import { createPrimaryStore } from './primary-store.js';
@@ -42,7 +43,7 @@ export async function startRegistryHost(
   const { logger } = deps;
   const store = createPrimaryStore(deps.store ?? createStore(config, logger));
   const events = createEventHub<GatewayEvent>((err) => logger.error({ err }, 'event listener failed'));
-  const registry = createRegistry({ store, events, logger });
+  const registry = createRegistry({ store, events, logger, checkAddress: addressPolicyFor(config) });
   const sharing = createPrimaryHealthSharing();
   const health = createHealthMonitor({ config, registry, events, logger, sharing });
   const channels = new Set<Channel>();

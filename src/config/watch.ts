@@ -1,5 +1,6 @@
-import { unwatchFile, watchFile } from 'node:fs';
+import { statSync } from 'node:fs';
 import type { Logger } from 'pino';
+import type { Proxy as GatewayProxy } from '../proxy/types.js';
 import { type Registry, validateRegistration } from '../registry/index.js';
 import { ConfigError, loadConfig } from './load.js';
 import type { GatewayConfig, StaticService } from './schema.js';
@@ -8,7 +9,7 @@ import type { GatewayConfig, StaticService } from './schema.js';
 export interface Reconfigurable {
   readonly registry: Registry;
   readonly logger: Logger;
-  readonly proxy: { applyConfig(next: Pick<GatewayConfig, 'routes' | 'balancing'>): void };
+  readonly proxy: Pick<GatewayProxy, 'applyConfig'>;
 }
 
 /** Settings read once at start: a change to them is logged as needing a restart, not applied. */
@@ -31,6 +32,12 @@ const RESTART_ONLY: readonly (keyof GatewayConfig)[] = [
   'proxyConnectTimeoutMs',
   'proxyRetries',
   'maxConnections',
+  'trustProxy',
+  'rateLimitMax',
+  'rateLimitWindowMs',
+  'rateLimitStore',
+  'rateLimitFailOpen',
+  'upstreamAllowedHosts',
 ];
 
 /**
@@ -55,7 +62,7 @@ export async function applyConfigChange(
   if (ignored.length > 0) {
     target.logger.warn({ settings: ignored }, 'config reload: these settings apply only after a restart');
   }
-  target.proxy.applyConfig({ routes: next.routes, balancing: next.balancing });
+  target.proxy.applyConfig({ routes: next.routes, balancing: next.balancing, rateLimits: next.rateLimits });
   await syncStaticServices(current.services, next.services, target);
   target.logger.info({ routes: next.routes.length, services: next.services.length }, 'config reloaded');
   return next;
@@ -99,13 +106,27 @@ export function watchConfigFile(
   if (!file) return () => {};
   let current = initial;
   let chain = Promise.resolve();
-  // watchFile polls stat, so it also follows editors that replace the file by rename.
-  const onChange = (now: { mtimeMs: number }, prev: { mtimeMs: number }) => {
-    if (now.mtimeMs === prev.mtimeMs) return;
+  // Polling stat follows editors that replace the file by rename, and the baseline is taken
+  // now, synchronously, so no write after this call can be missed (fs.watchFile's first stat
+  // is asynchronous and would take a quick write as its baseline).
+  let seen = fingerprint(file);
+  const timer = setInterval(() => {
+    const now = fingerprint(file);
+    if (now === seen) return;
+    seen = now;
     chain = chain.then(async () => {
       current = await applyConfigChange(current, target, env);
     });
-  };
-  watchFile(file, { interval: intervalMs, persistent: false }, onChange);
-  return () => unwatchFile(file, onChange);
+  }, intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
+function fingerprint(file: string): string {
+  try {
+    const stat = statSync(file);
+    return `${stat.mtimeMs} ${stat.ctimeMs} ${stat.size} ${stat.ino}`;
+  } catch {
+    return 'missing';
+  }
 }
