@@ -1,6 +1,6 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import cors from '@fastify/cors';
-import Fastify, { type FastifyInstance, LogController } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest, LogController } from 'fastify';
 import { GatewayError } from '../errors.js';
 import { requestIdFrom } from '../http/request-id.js';
 import { createAdminAuth, isProtectedRoute } from './auth.js';
@@ -55,7 +55,7 @@ export async function buildAdminApp(
   installProblemHandlers(app);
   app.addSchema(ProblemSchema);
   await registerCors(app, deps.config.allowedOrigins);
-  if (deps.config.docsEnabled) await registerDocs(app, packageVersion());
+  if (deps.config.docsEnabled) await registerDocs(app, packageVersion(), deps);
   gatewayRoutes(app, deps);
   discoveryRoutes(app, deps, streams);
   // Not made ready here: the caller may still register plugins (the dashboard) before listen().
@@ -64,10 +64,16 @@ export async function buildAdminApp(
 
 function installHooks(app: FastifyInstance, deps: AdminDeps, streams: EventStreams): void {
   let closing = false;
+  const clientIp = deps.clientIp;
+  const clientOf = clientIp
+    ? (request: FastifyRequest) => clientIp(request.raw)
+    : (request: FastifyRequest) => request.ip;
   const checkToken = createAdminAuth({
     tokens: deps.config.adminTokens,
+    clientIp: clientOf,
     onRefused: (request, reason) => {
-      const facts = { ip: request.ip, reason, path: request.routeOptions.url };
+      // The token itself is never logged: only who tried, why it was refused and where.
+      const facts = { ip: clientOf(request), reason, path: request.routeOptions.url };
       // Once a client is limited its further attempts are noise: counted, logged at debug only.
       if (reason === 'limited') {
         deps.metrics.rateLimitedTotal.inc({ scope: 'admin_auth' });
@@ -85,7 +91,9 @@ function installHooks(app: FastifyInstance, deps: AdminDeps, streams: EventStrea
         retryAfterSeconds: 1,
       });
     }
-    if (checkToken && request.method !== 'OPTIONS' && isProtectedRoute(request.routeOptions.url)) {
+    const { url, config } = request.routeOptions;
+    // A route asks for the token by its pattern (auth.ts) or its config (`adminToken`, /docs/services*).
+    if (checkToken && request.method !== 'OPTIONS' && (isProtectedRoute(url) || config.adminToken === true)) {
       checkToken(request);
     }
   });

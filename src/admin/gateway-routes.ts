@@ -47,6 +47,7 @@ function endpoints(docs: boolean): Record<string, string> {
     events: '/api/discovery/events',
     proxy: '/proxy/{service_name}/{path}',
     dashboard: '/dashboard',
+    ...(docs ? { service_docs: '/docs/services' } : {}),
   };
 }
 
