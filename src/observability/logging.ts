@@ -28,7 +28,8 @@ export function createLogger(
 ): Logger {
   const options: pino.LoggerOptions = {
     level: config.logLevel,
-    base: { service: 'msa-gateway' },
+    // `service` is a field of our own log lines (the routed service), so the process is named `app`.
+    base: { app: 'msa-gateway', pid: process.pid },
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     formatters: { level: (label) => ({ level: label }) },
