@@ -76,6 +76,7 @@ export async function buildGateway(config: GatewayConfig, deps: GatewayDeps = {}
     logger,
     ...(sharing ? { sharing } : {}),
     ...(deps.clock ? { clock: deps.clock } : {}),
+    onCheck: (service, ok) => metrics.healthChecksTotal.inc({ service, result: ok ? 'success' : 'failure' }),
   });
   const stats = createRequestStats(deps.clock);
   const metrics = createMetrics({

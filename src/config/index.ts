@@ -4,6 +4,7 @@ export type {
   Environment,
   GatewayConfig,
   HeaderRules,
+  LogFormat,
   LogLevel,
   RateLimitConfig,
   RouteAuthConfig,

@@ -33,6 +33,8 @@ export const SETTING_NAMES = [
   'HOST',
   'ENVIRONMENT',
   'LOG_LEVEL',
+  'LOG_FORMAT',
+  'ACCESS_LOG',
   'ALLOWED_HOSTS',
   'ALLOWED_ORIGINS',
   'GATEWAY_ADMIN_TOKEN',
@@ -359,6 +361,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     host,
     environment,
     logLevel,
+    logFormat: get('LOG_FORMAT')
+      ? parseChoice('LOG_FORMAT', get('LOG_FORMAT')!, ['json', 'pretty', 'auto'] as const)
+      : 'auto',
+    accessLog: get('ACCESS_LOG') !== undefined ? parseBoolean('ACCESS_LOG', get('ACCESS_LOG')!) : true,
     allowedHosts: parseHostPatterns('ALLOWED_HOSTS', get('ALLOWED_HOSTS') ?? '*'),
     allowedOrigins:
       get('ALLOWED_ORIGINS') !== undefined ? parseOrigins(get('ALLOWED_ORIGINS')!) : production ? [] : ['*'],

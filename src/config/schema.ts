@@ -132,6 +132,8 @@ export type StaticRoute = Static<typeof StaticRouteSchema>;
 
 export type Environment = 'development' | 'production';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
+/** LOG_FORMAT: `auto` is pretty in development on a terminal, JSON otherwise. */
+export type LogFormat = 'json' | 'pretty' | 'auto';
 export type StoreKind = 'sqlite' | 'memory' | 'redis';
 
 /** The whole, validated and frozen configuration of one gateway. */
@@ -140,6 +142,10 @@ export interface GatewayConfig {
   readonly host: string;
   readonly environment: Environment;
   readonly logLevel: LogLevel;
+  /** LOG_FORMAT (default auto). */
+  readonly logFormat: LogFormat;
+  /** ACCESS_LOG: one `proxied` line per proxied request at info level (default true). */
+  readonly accessLog: boolean;
   /** Host-name patterns accepted in the Host header; `['*']` accepts any. */
   readonly allowedHosts: readonly string[];
   /** CORS origins; `['*']` allows any origin, `[]` none. */

@@ -41,6 +41,8 @@ export interface HealthMonitorDeps {
   readonly ejectionMaxMs?: number;
   /** Checks shared with other gateways (Redis, cluster workers); without it every check is local. */
   readonly sharing?: HealthSharing;
+  /** Told of each active check this gateway ran itself (metrics: gateway_health_checks_total). */
+  readonly onCheck?: (service: string, ok: boolean) => void;
 }
 
 /** ±10 % on every interval, so instances checked together drift apart. */
@@ -138,6 +140,7 @@ export function createHealthMonitor(deps: HealthMonitorDeps): HealthMonitor {
     }
     const now = clock.now();
     if (result !== null) {
+      deps.onCheck?.(entry.registration.service_name, result.ok);
       commit(entry, applyResult(entry.state, { ok: result.ok, reason: result.reason, at: now }, thresholds));
       shared.published(entry, result, now);
     }

@@ -22,9 +22,24 @@ export const REDACT_PATHS = [
   'apiKey',
 ];
 
+type LoggerConfig = Pick<GatewayConfig, 'logLevel'> &
+  Partial<Pick<GatewayConfig, 'environment' | 'logFormat'>>;
+
+/**
+ * Whether lines are pretty-printed (pino-pretty) rather than JSON: LOG_FORMAT=pretty, or `auto` (the
+ * default) in development when stdout is a terminal. Anything else (files, pipes, containers) gets JSON.
+ */
+export function prettyLogs(config: LoggerConfig, tty = process.stdout.isTTY === true): boolean {
+  const format = config.logFormat ?? 'auto';
+  if (format === 'pretty') return true;
+  return format === 'auto' && config.environment === 'development' && tty;
+}
+
+/** The gateway's logger; a `destination` (tests) always gets JSON. */
 export function createLogger(
-  config: Pick<GatewayConfig, 'logLevel'>,
+  config: LoggerConfig,
   destination?: pino.DestinationStream,
+  tty = process.stdout.isTTY === true,
 ): Logger {
   const options: pino.LoggerOptions = {
     level: config.logLevel,
@@ -34,5 +49,13 @@ export function createLogger(
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     formatters: { level: (label) => ({ level: label }) },
   };
-  return destination ? pino(options, destination) : pino(options);
+  if (destination) return pino(options, destination);
+  if (prettyLogs(config, tty)) {
+    // A worker thread formats the lines, so the request path still only writes JSON.
+    options.transport = {
+      target: 'pino-pretty',
+      options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,app' },
+    };
+  }
+  return pino(options);
 }

@@ -9,6 +9,7 @@ import type { Duplex } from 'node:stream';
 import { type Balancer, createBalancer } from '../balancer/index.js';
 import type { GatewayConfig } from '../config/index.js';
 import type { HealthMonitor } from '../health/types.js';
+import { accessLogEnabled, accessPath, logAccess } from '../observability/access-log.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import type { InstanceRegistration, Registry } from '../registry/types.js';
 import {
@@ -59,6 +60,8 @@ export class ProxyCore {
   readonly retries: number;
   readonly config: GatewayConfig;
   readonly logger: ProxyDeps['logger'];
+  /** ACCESS_LOG: one `proxied` line per request at info level. */
+  readonly accessLog: boolean;
   /** Who the client is (TRUST_PROXY): `hash_on: ip` and budgets. */
   readonly clientIp: ClientIpResolver;
   readonly guardDeps: GuardDeps;
@@ -76,6 +79,7 @@ export class ProxyCore {
     this.metrics = deps.metrics;
     this.retries = config.proxyRetries;
     this.logger = deps.logger;
+    this.accessLog = config.accessLog;
     this.clientIp = deps.security?.clientIp ?? peerAddress;
     this.guardDeps = deps.security ?? {
       store: createMemoryRateLimitStore(),
@@ -149,7 +153,7 @@ export class ProxyCore {
     if (afterFinalAnswer(req)) return true;
     const refused = this.admission(target, method);
     if (refused !== null) {
-      this.refuse(res, refused, method, target, requestId);
+      this.refuse(req, res, refused, method, target, requestId);
       return true;
     }
     const auth = target.route?.auth ?? null;
@@ -170,7 +174,7 @@ export class ProxyCore {
   ): void {
     const refused = this.availability(target);
     if (refused !== null) {
-      this.refuse(res, refused, method, target, requestId);
+      this.refuse(req, res, refused, method, target, requestId);
       return;
     }
     const { service, rest, route } = target;
@@ -179,6 +183,7 @@ export class ProxyCore {
   }
 
   private refuse(
+    req: IncomingMessage,
     res: ServerResponse,
     refused: Refusal,
     method: string,
@@ -188,7 +193,36 @@ export class ProxyCore {
     answerRefusal(res, refused, method, target.service, target.route, requestId, this.retryAfter);
     // Unregistered names stay out of the service label: clients must not mint metric series.
     const label = refused === 'GW_ERR_NO_HEALTHY_INSTANCE' ? target.service : '';
+    this.answered(req, res, method, target.service, label, requestId);
+  }
+
+  /**
+   * Counts a request the gateway answered itself before any instance (metrics under `label`,
+   * the access line under the requested service); the Exchange counts all the others.
+   */
+  answered(
+    req: IncomingMessage,
+    res: ServerResponse,
+    method: string,
+    service: string,
+    label: string,
+    requestId: string,
+  ): void {
     this.metrics.observeRequest(label, method, res.statusCode, 0);
+    if (!accessLogEnabled(this.accessLog, this.logger)) return;
+    logAccess(this.logger, {
+      method,
+      path: accessPath(req.url),
+      service,
+      instance: null,
+      status: res.statusCode,
+      duration_ms: 0,
+      bytes_in: 0,
+      bytes_out: 0,
+      request_id: requestId,
+      retries: 0,
+      trace_id: null,
+    });
   }
 
   logAttemptFailure(

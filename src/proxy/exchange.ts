@@ -12,6 +12,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { Dispatcher } from 'undici';
 import { type HashOn, type Instances, type PickContext, stickyKey } from '../balancer/index.js';
+import { accessLogEnabled, accessPath, logAccess, roundMs } from '../observability/access-log.js';
+import { traceIdOf } from '../observability/tracing.js';
 import type { InstanceRegistration } from '../registry/types.js';
 import { type CompiledRoute, joinPath } from '../routing/index.js';
 import { answerFailure, answerNoInstance, answerTooLarge } from './answers.js';
@@ -46,6 +48,8 @@ export class Exchange implements PickContext, Dispatcher.DispatchHandler, Reques
   chunked = false;
   idempotencyKey = false;
   malformed = false;
+  /** The traceparent sent on (after the header pass); its trace id goes to the access log. */
+  traceparent: string | undefined = undefined;
 
   headers: string[] = [];
   body: ExchangeBody = null;
@@ -65,6 +69,9 @@ export class Exchange implements PickContext, Dispatcher.DispatchHandler, Reques
   private clientGone = false;
   private broken = false;
   private drainHooked = false;
+  /** Request body bytes sent in the current attempt; response body bytes relayed. */
+  private bytesIn = 0;
+  private bytesOut = 0;
 
   constructor(
     private readonly core: ProxyCore,
@@ -126,6 +133,7 @@ export class Exchange implements PickContext, Dispatcher.DispatchHandler, Reques
     this.sent = false;
     this.abortAttempt = null;
     this.attemptStart = performance.now();
+    this.bytesIn = 0;
     this.core.balancer.acquire(this.service, instance.instance_id);
     const options: Dispatcher.DispatchOptions = {
       path: joinPath(entry.basePath, this.rest),
@@ -175,7 +183,13 @@ export class Exchange implements PickContext, Dispatcher.DispatchHandler, Reques
     return true;
   }
 
+  /** undici passes each body chunk sent (its typings say a size, so both are counted). */
+  onBodySent(chunk: Buffer | number): void {
+    this.bytesIn += typeof chunk === 'number' ? chunk : chunk.length;
+  }
+
   onData(chunk: Buffer): boolean {
+    this.bytesOut += chunk.length;
     if (this.res.write(chunk)) return true;
     if (!this.drainHooked) {
       this.drainHooked = true;
@@ -232,11 +246,24 @@ export class Exchange implements PickContext, Dispatcher.DispatchHandler, Reques
       this.clientGone = true;
       this.abortAttempt?.();
     }
-    this.core.metrics.observeRequest(
-      this.service,
-      this.method,
-      status,
-      (performance.now() - this.startedAt) / 1000,
-    );
+    const ms = performance.now() - this.startedAt;
+    const core = this.core;
+    core.metrics.observeRequest(this.service, this.method, status, ms / 1000);
+    if (accessLogEnabled(core.accessLog, core.logger)) {
+      const traceparent = this.traceparent;
+      logAccess(core.logger, {
+        method: this.method,
+        path: accessPath(this.req.url),
+        service: this.service,
+        instance: this.instance === null ? null : this.instance.instance_id,
+        status,
+        duration_ms: roundMs(ms),
+        bytes_in: this.bytesIn,
+        bytes_out: this.bytesOut,
+        request_id: this.requestId,
+        retries: this.attempts > 0 ? this.attempts - 1 : 0,
+        trace_id: traceparent === undefined || traceparent === '' ? null : traceIdOf(traceparent),
+      });
+    }
   }
 }

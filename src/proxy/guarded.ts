@@ -55,7 +55,7 @@ export function runGuarded(
       }
       writeRefusal(res, outcome.refusal, requestId);
       // A guarded target names a configured route or service: a safe metric label.
-      core.metrics.observeRequest(target.service, method, res.statusCode, 0);
+      core.answered(req, res, method, target.service, target.service, requestId);
     },
     (err: unknown) => {
       core.logger.error({ err, request_id: requestId }, 'route guard failed');

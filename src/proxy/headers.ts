@@ -5,6 +5,7 @@
  * in order and case. Names listed in `Connection` are only known once that field was seen, so
  * they are filtered afterwards, which costs a second pass only when a peer actually lists some.
  */
+import { nextTraceparent } from '../observability/tracing.js';
 import type { CompiledHeaderRules } from '../routing/index.js';
 
 const DROP = 1;
@@ -15,6 +16,7 @@ const FORWARDED_FOR = 5;
 const CONTENT_LENGTH = 6;
 const IDEMPOTENCY_KEY = 7;
 const UPGRADE = 8;
+const TRACEPARENT = 9;
 
 const HOP_BY_HOP = [
   'keep-alive',
@@ -44,6 +46,8 @@ const REQUEST_CODES = new Map<string, number>([
   ['content-length', CONTENT_LENGTH],
   ['idempotency-key', IDEMPOTENCY_KEY],
   ['upgrade', UPGRADE],
+  // Continued with the gateway's own span id by `appendForwarded` (src/observability/tracing.ts).
+  ['traceparent', TRACEPARENT],
 ]);
 
 const RESPONSE_CODES = new Map<string, number>([
@@ -68,6 +72,11 @@ export interface RequestFacts {
    * body) or a second Host field (RFC 9112 section 3.2: 400). The proxy refuses such a request.
    */
   malformed?: boolean;
+  /**
+   * The client's traceparent ('' when it came more than once: invalid), until `appendForwarded`
+   * replaces it with the one sent on, whose trace id the access log shows.
+   */
+  traceparent?: string | undefined;
 }
 
 /** The names a `Connection` field lists (lower case), minus the ones that are not field names. */
@@ -127,6 +136,7 @@ export function copyRequestHeaders(
     } else if (code === FORWARDED_FOR) {
       facts.forwardedFor = facts.forwardedFor === undefined ? value : facts.forwardedFor + ', ' + value;
     } else if (code === CONNECTION) connection = connection === null ? value : connection + ',' + value;
+    else if (code === TRACEPARENT) facts.traceparent = facts.traceparent === undefined ? value : '';
   }
   const listed = connection === null ? null : connectionTokens(connection);
   if (listed !== null) out = withoutNames(out, listed);
@@ -135,8 +145,9 @@ export function copyRequestHeaders(
 }
 
 /**
- * Adds X-Forwarded-For (the client appended), -Proto, -Host, -Prefix and X-Request-ID, unless a
- * route rule removes or sets that name itself.
+ * Adds X-Forwarded-For (the client appended), -Proto, -Host, -Prefix, X-Request-ID and traceparent
+ * (the client's trace continued with the gateway's span, or a new trace), unless a route rule
+ * removes or sets that name itself. `facts.traceparent` becomes the traceparent sent.
  */
 export function appendForwarded(
   out: string[],
@@ -158,6 +169,12 @@ export function appendForwarded(
   if (facts.host !== undefined && !drop?.has('x-forwarded-host')) out.push('x-forwarded-host', facts.host);
   if (prefix !== null && !drop?.has('x-forwarded-prefix')) out.push('x-forwarded-prefix', prefix);
   if (!drop?.has('x-request-id')) out.push('x-request-id', requestId);
+  if (drop?.has('traceparent'))
+    facts.traceparent = undefined; // none sent (or the route's own)
+  else {
+    facts.traceparent = nextTraceparent(facts.traceparent);
+    out.push('traceparent', facts.traceparent);
+  }
 }
 
 function text(value: Buffer | string): string {

@@ -16,6 +16,7 @@ export function prepareAndStart(ex: Exchange, prefix: string | null): void {
   const rules = ex.route?.requestHeaders ?? null;
   const headers = copyRequestHeaders(ex.req.rawHeaders, ex, rules);
   if (ex.malformed) {
+    ex.traceparent = undefined; // the client's, never sent: not a trace of this request
     answerMalformed(ex.res, ex.requestId);
     return;
   }

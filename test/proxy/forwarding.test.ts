@@ -87,7 +87,9 @@ describe('forwarding through /proxy/{service}', () => {
       'one',
       'two',
     ]);
-    expect(h.traceparent).toBe('00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01');
+    // Same trace, flags kept, the gateway's own span as the parent (SPEC section 9).
+    expect(h.traceparent).toMatch(/^00-0af7651916cd43dd8448eb211c80319c-[0-9a-f]{16}-01$/);
+    expect(h.traceparent).not.toContain('b7ad6b7169203331');
     expect(h.authorization).toBe('Bearer passes');
     expect(h['idempotency-key']).toBe('k1');
     for (const hop of ['x-hop', 'keep-alive', 'te', 'proxy-authorization', 'upgrade', 'transfer-encoding']) {

@@ -68,24 +68,15 @@ describe('copyRequestHeaders (one pass)', () => {
       f,
       null,
     );
-    expect(out).toEqual([
-      'Accept',
-      'a',
-      'Idempotency-Key',
-      'k',
-      'set-thing',
-      '1',
-      'Set-Thing',
-      '2',
-      'traceparent',
-      'tp',
-    ]);
+    expect(out).toEqual(['Accept', 'a', 'Idempotency-Key', 'k', 'set-thing', '1', 'Set-Thing', '2']);
+    // traceparent is noted, not copied: appendForwarded sends it on with the gateway's span.
     expect(f).toEqual({
       host: 'gw.test:8000',
       forwardedFor: '10.0.0.1, 10.0.0.2',
       contentLength: '12',
       chunked: true,
       idempotencyKey: true,
+      traceparent: 'tp',
     });
   });
 
@@ -129,12 +120,34 @@ describe('appendForwarded', () => {
       '/proxy/s',
       'x-request-id',
       'id-1',
+      'traceparent',
+      expect.stringMatching(/^00-[0-9a-f]{32}-[0-9a-f]{16}-00$/),
     ]);
+  });
+
+  it('continues a valid traceparent with a new span id and notes the one sent', () => {
+    const out: string[] = [];
+    const f = { ...facts(), traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' };
+    appendForwarded(out, f, '::1', 'http', null, 'id', null);
+    const sent = out[out.indexOf('traceparent') + 1]!;
+    expect(sent).toMatch(/^00-0af7651916cd43dd8448eb211c80319c-[0-9a-f]{16}-01$/);
+    expect(sent).not.toContain('b7ad6b7169203331');
+    expect(f.traceparent).toBe(sent);
+  });
+
+  it('treats a repeated traceparent as invalid (a new trace starts)', () => {
+    const f = facts();
+    const tp = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    copyRequestHeaders(['traceparent', tp, 'traceparent', tp], f, null);
+    expect(f.traceparent).toBe('');
+    const out: string[] = [];
+    appendForwarded(out, f, '::1', 'http', null, 'id', null);
+    expect(out[out.indexOf('traceparent') + 1]).not.toContain('0af7651916cd43dd8448eb211c80319c');
   });
 
   it('leaves out the prefix when there is none, and fields a route removes', () => {
     const out: string[] = [];
-    const rules = compileHeaderRules({ remove: ['X-Forwarded-For'] });
+    const rules = compileHeaderRules({ remove: ['X-Forwarded-For', 'traceparent'] });
     appendForwarded(out, { ...facts(), host: 'gw' }, '::1', 'https', null, 'id', rules);
     expect(out).toEqual(['x-forwarded-proto', 'https', 'x-forwarded-host', 'gw', 'x-request-id', 'id']);
   });
