@@ -18,9 +18,13 @@ export async function startGateway(
   overrides: Partial<GatewayConfig> = {},
   deps: GatewayDeps = {},
 ): Promise<StartedGateway> {
-  const config = testConfig(overrides);
   const logger = deps.logger ?? pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
-  const gateway = await buildGateway(config, { ...deps, logger });
+  return listenGateway(testConfig(overrides), { ...deps, logger });
+}
+
+/** A real gateway from a whole config (buildGateway + listen on the config's address). */
+export async function listenGateway(config: GatewayConfig, deps: GatewayDeps): Promise<StartedGateway> {
+  const gateway = await buildGateway(config, deps);
   const address = await gateway.listen();
   return {
     gateway,

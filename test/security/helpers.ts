@@ -5,9 +5,10 @@
  */
 import { connect } from 'node:net';
 import type { Logger } from 'pino';
-import { buildGateway, type Gateway, type GatewayDeps } from '../../src/app.js';
+import type { GatewayDeps } from '../../src/app.js';
 import { loadConfig } from '../../src/config/index.js';
 import { createLogger } from '../../src/observability/logging.js';
+import { listenGateway, type StartedGateway } from '../helpers/gateway.js';
 
 export interface RawReply {
   /** Everything the gateway sent before the connection closed (or the wait ended). */
@@ -95,25 +96,14 @@ export const TEST_ENV: Readonly<Record<string, string>> = {
   HEALTH_CHECK_INTERVAL_MS: '60000',
 };
 
-export interface EnvGateway {
-  readonly gateway: Gateway;
-  readonly url: string;
-  readonly port: number;
-  close(): Promise<void>;
-}
+export type EnvGateway = StartedGateway;
 
 /** A gateway from an environment, through loadConfig as the process does (derived defaults included). */
 export async function startFromEnv(env: Record<string, string>, deps: GatewayDeps = {}): Promise<EnvGateway> {
-  const config = loadConfig({ ...TEST_ENV, ...env });
-  const logger = deps.logger ?? silentLogger();
-  const gateway = await buildGateway(config, { ...deps, logger });
-  const address = await gateway.listen();
-  return {
-    gateway,
-    url: `http://127.0.0.1:${address.port}`,
-    port: address.port,
-    close: () => gateway.close(),
-  };
+  return listenGateway(loadConfig({ ...TEST_ENV, ...env }), {
+    ...deps,
+    logger: deps.logger ?? silentLogger(),
+  });
 }
 
 export function silentLogger(): Logger {
