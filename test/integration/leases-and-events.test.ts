@@ -74,10 +74,11 @@ describe('leases and the event stream', () => {
     const [leased, kept] = await Promise.all([register('leased'), register('kept')]);
     expect([leased.status, kept.status]).toEqual([201, 201]);
     const keptId = kept.body.instance_id;
-    const beat = setInterval(
-      () => void call('PUT', api(`/services/kept/instances/${keptId}/heartbeat`)),
-      1_000,
-    );
+    // Beats in flight are awaited before the gateway closes, so none can fail unobserved.
+    const beats: Promise<unknown>[] = [];
+    const beat = setInterval(() => {
+      beats.push(call('PUT', api(`/services/kept/instances/${keptId}/heartbeat`)));
+    }, 1_000);
     try {
       const expiresAt = Date.parse(leased.body.instances[0]!.lease_expires_at!);
       expect(expiresAt - Date.now()).toBeGreaterThan(4_000);
@@ -99,6 +100,8 @@ describe('leases and the event stream', () => {
       expect(stream.messages.some(of('expired', 'kept'))).toBe(false);
     } finally {
       clearInterval(beat);
+      await Promise.allSettled(beats);
     }
+    for (const result of await Promise.allSettled(beats)) expect(result.status).toBe('fulfilled');
   });
 });
