@@ -53,7 +53,7 @@ export function packageOf(file) {
     return parts[0].startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0];
   }
   if (file.startsWith('node:')) return 'node (core JS)';
-  return file === '(native)' ? 'V8/native (GC, program, idle)' : file;
+  return file === '(native)' ? 'V8/native (syscalls, GC, program)' : file;
 }
 
 /**
@@ -85,6 +85,7 @@ export function analyze(profile, window = null) {
     const t = self.get(node.id) ?? 0;
     if (t === 0) continue;
     fns.set(key, (fns.get(key) ?? 0) + t);
+    if (name === '(idle)') continue; // waiting, not work: left out of files and packages
     files.set(file, (files.get(file) ?? 0) + t);
     const pkg = packageOf(file);
     packages.set(pkg, (packages.get(pkg) ?? 0) + t);
@@ -123,11 +124,13 @@ export function analyze(profile, window = null) {
 const pct = (t, total) => `${((100 * t) / total).toFixed(1)}%`;
 
 export function report(result, top = 40) {
-  const { total, fns, files, packages, inclusive } = result;
+  const { fns, files, packages, inclusive } = result;
   const idle = fns.find(([k]) => k.startsWith('(idle)'))?.[1] ?? 0;
-  const busy = `${(((total - idle) / total) * 100).toFixed(0)}% busy`;
+  // Percentages are of the busy time: what the gateway spent its CPU on.
+  const total = result.total - idle;
+  const busy = `${((total / result.total) * 100).toFixed(0)}% busy`;
   const lines = [
-    `Sampled ${(total / 1e6).toFixed(2)} s (${busy}); % are of all samples.`,
+    `Sampled ${(result.total / 1e6).toFixed(2)} s (${busy}); % are of the busy (non-idle) time.`,
     '',
     '| package | self | % |',
     '|---|---:|---:|',

@@ -360,15 +360,25 @@ async function profileScenario(upstream, opts, ctx) {
       duration: opts.warmup,
     });
   }
-  // The window of the measured run, on the monotonic clock V8 stamps its samples with.
+  await waitQuiet(opts);
+  // The window of the measured run only (no waiting in it), on the monotonic clock V8 stamps its
+  // samples with.
   const from = Number(process.hrtime.bigint() / 1000n);
-  const summary = await measureRounds([target], spec, { ...opts, rounds: 1, warmup: 0 }, ctx);
+  const sampler = sampleProcess(child.pid, 100, opts.targetCore);
+  const load = { ...spec, core: opts.loadCore, tmpDir: ctx.tmpDir, url: target.base + spec.path };
+  const result = { ...(await runLoad({ ...load, duration: opts.duration })), ...sampler.stop() };
   const to = Number(process.hrtime.bigint() / 1000n);
   await stopProcess(child, 20_000);
   const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
   if (!file) throw new Error(`no .cpuprofile written in ${dir}`);
   const text = profileReport(analyze(JSON.parse(readFileSync(join(dir, file), 'utf8')), { from, to }), 30);
-  return { file: join(dir, file), rps: summary[GATEWAY].rps, window: { from, to }, text };
+  return {
+    file: join(dir, file),
+    rps: result.rps,
+    foreign: result.foreignPercent,
+    window: { from, to },
+    text,
+  };
 }
 
 /** Starts a gateway build (its dist/) as a target, with the instance registered and HEALTHY. */
@@ -503,7 +513,8 @@ async function main() {
       copyFileSync(profile.file, kept);
       sections.push(
         `### Profile: gateway under ${CLOSED_LOOP[opts.profileScenario].title} (node --cpu-prof)\n\n` +
-          `${Math.round(profile.rps)} req/s while profiling; profile: ${kept} ` +
+          `${Math.round(profile.rps)} req/s while profiling (other processes took ` +
+          `${profile.foreign?.toFixed(0)}% of its core); profile: ${kept} ` +
           `(samples of the measured run only: --window ${profile.window.from},${profile.window.to})\n\n${profile.text}`,
       );
     }
