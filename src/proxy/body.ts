@@ -9,6 +9,12 @@ import type { IncomingMessage } from 'node:http';
 /** Bodies up to this size are kept for replay under an Idempotency-Key. */
 export const REPLAY_BUFFER_BYTES = 64 * 1024;
 
+/**
+ * Bodies up to this declared size are read before the first attempt and sent as one buffer (held
+ * for at most the time the client takes to send them: one socket read, usually).
+ */
+export const SMALL_BODY_BYTES = 32 * 1024;
+
 /** Thrown into undici's body iteration when a streamed body passes a route's limit. */
 export class BodyTooLargeError extends Error {
   override readonly name = 'BodyTooLargeError';

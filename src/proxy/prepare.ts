@@ -1,11 +1,11 @@
 /**
  * Readies an exchange for its first attempt: the forwarded headers (once, for every attempt) and
- * the body, which is streamed as it comes unless a route limit or a replay (SPEC section 5) asks
- * for more (body.ts).
+ * the body, which is streamed as it comes unless it is small, a route limit or a replay (SPEC
+ * section 5) asks for more (body.ts).
  */
 import { peerAddress } from '../security/index.js';
 import { answerMalformed, answerTooLarge } from './answers.js';
-import { REPLAY_BUFFER_BYTES, readUpTo, streamBody } from './body.js';
+import { REPLAY_BUFFER_BYTES, readUpTo, SMALL_BODY_BYTES, streamBody } from './body.js';
 import type { Exchange } from './exchange.js';
 import { appendForwarded, copyRequestHeaders } from './headers.js';
 
@@ -37,16 +37,25 @@ export function prepareAndStart(ex: Exchange, prefix: string | null): void {
   }
   if (declared !== null) headers.push('content-length', ex.contentLength!);
   if (ex.idempotencyKey && (declared === null || declared <= REPLAY_BUFFER_BYTES)) {
-    bufferThenStart(ex, limit);
+    bufferThenStart(ex, limit, REPLAY_BUFFER_BYTES);
+    return;
+  }
+  // A small body (usually already in the socket's first read) goes upstream as one buffer: undici
+  // then writes it with the head in one corked write instead of piping a stream.
+  if (declared !== null && declared <= SMALL_BODY_BYTES) {
+    bufferThenStart(ex, limit, declared);
     return;
   }
   ex.body = limit !== null && declared === null ? streamBody([], ex.req, limit) : ex.req;
   ex.attempt();
 }
 
-/** Keeps a body of up to REPLAY_BUFFER_BYTES for replay; a longer one streams on, not replayable. */
-function bufferThenStart(ex: Exchange, limit: number | null): void {
-  readUpTo(ex.req, REPLAY_BUFFER_BYTES).then(
+/**
+ * Reads a body of up to `max` bytes before the first attempt; a longer one streams on. A body read
+ * whole is replayed only under an Idempotency-Key (SPEC section 5: no replay of other bodies).
+ */
+function bufferThenStart(ex: Exchange, limit: number | null, max: number): void {
+  readUpTo(ex.req, max).then(
     (head) => {
       if (!head.complete) {
         ex.body = streamBody(head.chunks, ex.req, limit ?? Number.POSITIVE_INFINITY);
@@ -54,8 +63,13 @@ function bufferThenStart(ex: Exchange, limit: number | null): void {
         answerTooLarge(ex.res, ex.route, ex.requestId);
         return;
       } else {
-        ex.body = head.size === 0 ? null : Buffer.concat(head.chunks, head.size);
-        ex.replaySafe = true;
+        ex.body =
+          head.size === 0
+            ? null
+            : head.chunks.length === 1
+              ? head.chunks[0]!
+              : Buffer.concat(head.chunks, head.size);
+        ex.replaySafe = ex.idempotencyKey;
       }
       ex.attempt();
     },

@@ -1,8 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { request } from 'node:http';
+import { type ClientRequest, request } from 'node:http';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { afterEach, describe, expect, it } from 'vitest';
+import { SMALL_BODY_BYTES } from '../../src/proxy/body.js';
+import { waitFor } from '../helpers/wait-for.js';
 import { closeAll, startGateway, startInstance } from './harness.js';
 
 afterEach(closeAll);
@@ -22,6 +24,20 @@ function generated(hash: ReturnType<typeof createHash>): Readable {
       hash.update(chunk);
       this.push(chunk);
     },
+  });
+}
+
+/** The response body of `req` as text, once it ends. */
+function answerText(req: ClientRequest): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    req.on('response', (res) => {
+      let text = '';
+      res.on('data', (c) => {
+        text += c;
+      });
+      res.on('end', () => resolve(text));
+    });
+    req.on('error', reject);
   });
 }
 
@@ -60,16 +76,7 @@ describe('streaming with back-pressure', () => {
         method: 'POST',
         headers: { 'content-length': String(TOTAL_MIB * MIB) },
       });
-      const response = new Promise<string>((resolve, reject) => {
-        req.on('response', (res) => {
-          let text = '';
-          res.on('data', (c) => {
-            text += c;
-          });
-          res.on('end', () => resolve(text));
-        });
-        req.on('error', reject);
-      });
+      const response = answerText(req);
       await pipeline(generated(sent), req);
       answer = await response;
     });
@@ -135,5 +142,69 @@ describe('streaming with back-pressure', () => {
     const deadline = Date.now() + 5_000;
     while (!upstreamClosed && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     expect(upstreamClosed).toBe(true);
+  });
+
+  it('sends a small body whole, with its Content-Length, even when the client sends it in pieces', async () => {
+    const seen: { length?: string; encoding?: string; body: Buffer }[] = [];
+    const instance = await startInstance((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        seen.push({
+          length: req.headers['content-length'],
+          encoding: req.headers['transfer-encoding'],
+          body: Buffer.concat(chunks),
+        });
+        res.end('ok');
+      });
+    });
+    const gw = await startGateway();
+    await gw.register({ service_name: 'svc', base_url: instance.url });
+    const body = randomBytes(SMALL_BODY_BYTES);
+    const answer = await new Promise<number>((resolve, reject) => {
+      const req = request(`${gw.url}/proxy/svc/small`, {
+        method: 'POST',
+        headers: { 'content-length': String(body.length) },
+      });
+      req.on('response', (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      });
+      req.on('error', reject);
+      // Three writes, each on its own turn of the loop, so the gateway reads the body in pieces.
+      req.write(body.subarray(0, 1000));
+      setImmediate(() => {
+        req.write(body.subarray(1000, 20_000));
+        setImmediate(() => req.end(body.subarray(20_000)));
+      });
+    });
+    expect(answer).toBe(200);
+    expect(seen).toHaveLength(1);
+    expect(seen[0]!.length).toBe(String(body.length));
+    expect(seen[0]!.encoding).toBeUndefined();
+    expect(seen[0]!.body.equals(body)).toBe(true);
+  });
+
+  it('streams a body over the small-body size to the instance before the client has sent it all', async () => {
+    let received = 0;
+    const instance = await startInstance((req, res) => {
+      req.on('data', (c: Buffer) => {
+        received += c.length;
+      });
+      req.on('end', () => res.end(String(received)));
+    });
+    const gw = await startGateway();
+    await gw.register({ service_name: 'svc', base_url: instance.url });
+    const half = Buffer.alloc(SMALL_BODY_BYTES, 1);
+    const req = request(`${gw.url}/proxy/svc/large`, {
+      method: 'POST',
+      headers: { 'content-length': String(2 * half.length) },
+    });
+    const answer = answerText(req);
+    req.write(half);
+    // The first half reaches the instance while the second one is not even written.
+    await waitFor(() => received === half.length, 5_000, 'the first half at the instance');
+    req.end(half);
+    expect(await answer).toBe(String(2 * half.length));
   });
 });
