@@ -14,6 +14,7 @@ import { requestIdFrom } from './http/request-id.js';
 import { dashboardPlugin } from './observability/dashboard-plugin.js';
 import { createLogger } from './observability/logging.js';
 import { createMetrics, type GatewayMetrics } from './observability/metrics.js';
+import { loadRequestSpans } from './observability/spans.js';
 import { createRequestStats } from './observability/stats.js';
 import { createProxy } from './proxy/index.js';
 import type { Proxy as GatewayProxy } from './proxy/types.js';
@@ -84,7 +85,9 @@ export async function buildGateway(config: GatewayConfig, deps: GatewayDeps = {}
     requestStats: stats,
   });
   const security = createSecurity(config, { logger, metrics });
-  const proxy = createProxy({ config, registry, health, events, metrics, logger, security });
+  // OTLP span export: the OpenTelemetry SDK is imported only when an endpoint is configured.
+  const spans = await loadRequestSpans(config.otel, logger);
+  const proxy = createProxy({ config, registry, health, events, metrics, logger, security, spans });
   const hostAllowed = createHostCheck(config.allowedHosts);
 
   const workerTag = deps.workerTag;
@@ -177,6 +180,7 @@ export async function buildGateway(config: GatewayConfig, deps: GatewayDeps = {}
     clearTimeout(forceTimer);
     await health.close();
     await proxy.close();
+    await spans?.close(); // after the proxy: the spans of the last requests and tunnels go out too
     await security.close();
     await registry.close();
   }

@@ -6,6 +6,8 @@ export type {
   HeaderRules,
   LogFormat,
   LogLevel,
+  OtelConfig,
+  OtelSampler,
   RateLimitConfig,
   RouteAuthConfig,
   StaticRoute,

@@ -4,6 +4,8 @@ import { availableParallelism } from 'node:os';
 import { type TSchema, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { parse as parseYaml } from 'yaml';
+// Direct path: the URL parser has no imports, unlike the registry's index.
+import { parseRedisUrl } from '../registry/store/redis/options.js';
 // Direct path, not ../security/index.js: that index imports modules that import config back.
 import { resolveRouteAuth } from '../security/auth-config.js';
 import {
@@ -11,6 +13,7 @@ import {
   type Environment,
   type GatewayConfig,
   type LogLevel,
+  type OtelConfig,
   RateLimitSchema,
   StaticRouteSchema,
   StaticServiceSchema,
@@ -65,6 +68,13 @@ export const SETTING_NAMES = [
   'TRUST_PROXY',
   'RATE_LIMIT_STORE',
   'RATE_LIMIT_FAIL_OPEN',
+  'OTEL_EXPORTER_OTLP_ENDPOINT',
+  'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
+  'OTEL_EXPORTER_OTLP_PROTOCOL',
+  'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL',
+  'OTEL_SERVICE_NAME',
+  'OTEL_TRACES_SAMPLER',
+  'OTEL_TRACES_SAMPLER_ARG',
 ] as const;
 
 function parseInteger(name: string, raw: string, min: number, max: number): number {
@@ -128,26 +138,12 @@ function parseOrigins(raw: string): string[] {
   return list.map((o) => o.replace(/\/$/, ''));
 }
 
-/** `redis+sentinel://[user:pass@]host:port[,host:port…]/master-name[/db]`: a host list, not a WHATWG URL. */
-const SENTINEL_URL = /^redis\+sentinel:\/\/([^@/]*@)?[^@/,]+(,[^@/,]+)*\/[^/?]+(\/\d+)?(\?.*)?$/i;
-
-function parseRedisUrl(raw: string): string {
-  if (/^redis\+sentinel:/i.test(raw.trim())) {
-    if (!SENTINEL_URL.test(raw.trim())) {
-      throw new ConfigError(
-        `REDIS_URL redis+sentinel:// must look like redis+sentinel://host:26379,host:26379/mymaster, got "${raw}"`,
-      );
-    }
-    return raw.trim();
-  }
-  let url: URL;
+/** REDIS_URL in any form the Redis client takes (one server, Sentinel, Cluster), checked by its own parser. */
+function parseRedisUrlSetting(raw: string): string {
   try {
-    url = new URL(raw.trim());
-  } catch {
-    throw new ConfigError(`REDIS_URL must be a URL such as redis://127.0.0.1:6379, got "${raw}"`);
-  }
-  if (!['redis:', 'rediss:', 'redis+sentinel:'].includes(url.protocol)) {
-    throw new ConfigError(`REDIS_URL must use redis://, rediss:// or redis+sentinel://, got "${raw}"`);
+    parseRedisUrl(raw);
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
   }
   return raw.trim();
 }
@@ -371,7 +367,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     adminTokens,
     registryStore,
     registryPath,
-    redisUrl: parseRedisUrl(get('REDIS_URL') ?? 'redis://127.0.0.1:6379'),
+    redisUrl: parseRedisUrlSetting(get('REDIS_URL') ?? 'redis://127.0.0.1:6379'),
     redisKeyPrefix: parseKeyPrefix(get('REDIS_KEY_PREFIX') ?? 'msa-gateway:'),
     gatewayWorkers: parseWorkers(get('GATEWAY_WORKERS') ?? '1'),
     healthCheckIntervalMs,
@@ -418,11 +414,72 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
       get('RATE_LIMIT_FAIL_OPEN') !== undefined
         ? parseBoolean('RATE_LIMIT_FAIL_OPEN', get('RATE_LIMIT_FAIL_OPEN')!)
         : true,
+    otel: parseOtel(get),
   };
   if (config.clientHeaderTimeoutMs > config.clientRequestTimeoutMs) {
     throw new ConfigError('CLIENT_HEADER_TIMEOUT_MS must not exceed CLIENT_REQUEST_TIMEOUT_MS');
   }
   return deepFreeze(config);
+}
+
+/** An OTLP endpoint: an http(s) URL. */
+function parseOtlpUrl(name: string, raw: string): URL {
+  let url: URL;
+  try {
+    url = new URL(raw.trim());
+  } catch {
+    throw new ConfigError(`${name} must be a URL such as http://127.0.0.1:4318, got "${raw}"`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ConfigError(`${name} must be an http:// or https:// URL, got "${raw}"`);
+  }
+  return url;
+}
+
+/**
+ * The OTEL_* settings of the OpenTelemetry specification that the gateway reads itself (the
+ * exporter reads the others, such as OTEL_EXPORTER_OTLP_HEADERS, from the environment); null
+ * when neither OTLP endpoint is set.
+ */
+function parseOtel(get: (name: (typeof SETTING_NAMES)[number]) => string | undefined): OtelConfig | null {
+  const traces = get('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT');
+  const base = get('OTEL_EXPORTER_OTLP_ENDPOINT');
+  if (traces === undefined && base === undefined) return null;
+  let tracesUrl: string;
+  if (traces !== undefined) tracesUrl = parseOtlpUrl('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', traces).href;
+  else {
+    // The specification's rule for the signal-less endpoint: the signal's path is appended.
+    const url = parseOtlpUrl('OTEL_EXPORTER_OTLP_ENDPOINT', base!);
+    url.pathname = `${url.pathname.replace(/\/+$/, '')}/v1/traces`;
+    tracesUrl = url.href;
+  }
+  const protocolName = get('OTEL_EXPORTER_OTLP_TRACES_PROTOCOL')
+    ? 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL'
+    : 'OTEL_EXPORTER_OTLP_PROTOCOL';
+  const protocolRaw = get(protocolName);
+  const sampler = get('OTEL_TRACES_SAMPLER');
+  const ratio = get('OTEL_TRACES_SAMPLER_ARG')?.trim();
+  if (ratio !== undefined && !(/^\d*\.?\d+$/.test(ratio) && Number(ratio) <= 1)) {
+    throw new ConfigError(`OTEL_TRACES_SAMPLER_ARG must be a number from 0 to 1, got "${ratio}"`);
+  }
+  return {
+    tracesUrl,
+    protocol: protocolRaw
+      ? parseChoice(protocolName, protocolRaw, ['http/protobuf', 'http/json'] as const)
+      : 'http/protobuf',
+    serviceName: get('OTEL_SERVICE_NAME')?.trim() || 'msa-gateway',
+    sampler: sampler
+      ? parseChoice('OTEL_TRACES_SAMPLER', sampler, [
+          'always_on',
+          'always_off',
+          'traceidratio',
+          'parentbased_always_on',
+          'parentbased_always_off',
+          'parentbased_traceidratio',
+        ] as const)
+      : 'parentbased_always_on',
+    samplerRatio: ratio === undefined ? 1 : Number(ratio),
+  };
 }
 
 /** A config for tests and embedding: defaults with the given overrides, no env read. */

@@ -135,6 +135,28 @@ export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
 /** LOG_FORMAT: `auto` is pretty in development on a terminal, JSON otherwise. */
 export type LogFormat = 'json' | 'pretty' | 'auto';
 export type StoreKind = 'sqlite' | 'memory' | 'redis';
+/** OTEL_TRACES_SAMPLER: the OpenTelemetry SDK's sampler names. */
+export type OtelSampler =
+  | 'always_on'
+  | 'always_off'
+  | 'traceidratio'
+  | 'parentbased_always_on'
+  | 'parentbased_always_off'
+  | 'parentbased_traceidratio';
+
+/** OpenTelemetry trace export over OTLP/HTTP (src/observability/otel.ts). */
+export interface OtelConfig {
+  /** Where spans are POSTed: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT as given, or OTEL_EXPORTER_OTLP_ENDPOINT + `/v1/traces`. */
+  readonly tracesUrl: string;
+  /** OTEL_EXPORTER_OTLP_(TRACES_)PROTOCOL: `http/protobuf` (default) or `http/json`. */
+  readonly protocol: 'http/protobuf' | 'http/json';
+  /** OTEL_SERVICE_NAME: the resource's service.name (default msa-gateway). */
+  readonly serviceName: string;
+  /** OTEL_TRACES_SAMPLER (default parentbased_always_on). */
+  readonly sampler: OtelSampler;
+  /** OTEL_TRACES_SAMPLER_ARG: the ratio of the traceidratio samplers, 0 to 1 (default 1). */
+  readonly samplerRatio: number;
+}
 
 /** The whole, validated and frozen configuration of one gateway. */
 export interface GatewayConfig {
@@ -192,4 +214,6 @@ export interface GatewayConfig {
   readonly rateLimitFailOpen: boolean;
   /** Per-service budgets (config file `rate_limits`), per client. */
   readonly rateLimits: Readonly<Record<string, RateLimitConfig>>;
+  /** OTLP trace export; null (no OTLP endpoint set) = off, and no OpenTelemetry module is loaded. */
+  readonly otel: OtelConfig | null;
 }

@@ -24,16 +24,43 @@ export function isValidTraceparent(value: string): boolean {
 }
 
 /**
+ * The sampling decision for the gateway's span when spans are exported (OTel's sampler): `parent`
+ * is the valid incoming traceparent the trace continues, or null for a trace the gateway starts.
+ */
+export type TraceSampler = (traceId: string, parent: string | null) => boolean;
+
+/**
  * The traceparent to send on: the incoming trace continued with a new span id, else a new trace.
  * The result is always version 00 (the only layout this code knows), per the specification's rule
  * for a higher version. `incoming` is undefined when absent; the caller passes '' when the field
- * came more than once (ambiguous, so invalid).
+ * came more than once (ambiguous, so invalid). Without a `sampler` the flags are the incoming ones
+ * and a new trace is unsampled; with one (spans exported), its decision sets the sampled flag.
  */
-export function nextTraceparent(incoming: string | undefined): string {
+export function nextTraceparent(incoming: string | undefined, sampler?: TraceSampler | null): string {
   if (incoming !== undefined && isValidTraceparent(incoming)) {
-    return '00-' + incoming.slice(3, 35) + '-' + spanId() + '-' + incoming.slice(53, 55);
+    const flags = incoming.slice(53, 55);
+    return (
+      '00-' +
+      incoming.slice(3, 35) +
+      '-' +
+      spanId() +
+      '-' +
+      (sampler == null ? flags : withSampled(flags, sampler(incoming.slice(3, 35), incoming)))
+    );
   }
-  return '00-' + traceId() + '-' + spanId() + '-00';
+  const trace = traceId();
+  return '00-' + trace + '-' + spanId() + (sampler?.(trace, null) ? '-01' : '-00');
+}
+
+/** `flags` (2 hex digits) with the sampled bit set or cleared, the other bits kept. */
+function withSampled(flags: string, sampled: boolean): string {
+  const bits = (Number.parseInt(flags, 16) & 0xfe) | (sampled ? 1 : 0);
+  return bits.toString(16).padStart(2, '0');
+}
+
+/** The span id (parent id field) of a valid traceparent. */
+export function spanIdOf(traceparent: string): string {
+  return traceparent.slice(36, 52);
 }
 
 /** The trace id of a traceparent that nextTraceparent produced (or any valid one). */

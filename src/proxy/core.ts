@@ -9,8 +9,9 @@ import type { Duplex } from 'node:stream';
 import { type Balancer, createBalancer } from '../balancer/index.js';
 import type { GatewayConfig } from '../config/index.js';
 import type { HealthMonitor } from '../health/types.js';
-import { accessLogEnabled, accessPath, logAccess } from '../observability/access-log.js';
+import { type AccessLine, accessLogEnabled, accessPath, logAccess } from '../observability/access-log.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
+import type { RequestSpans } from '../observability/spans.js';
 import type { InstanceRegistration, Registry } from '../registry/types.js';
 import {
   type CompiledRoute,
@@ -62,6 +63,8 @@ export class ProxyCore {
   readonly logger: ProxyDeps['logger'];
   /** ACCESS_LOG: one `proxied` line per request at info level. */
   readonly accessLog: boolean;
+  /** OTLP span export (OTEL_EXPORTER_OTLP_ENDPOINT), or null: off. */
+  readonly spans: RequestSpans | null;
   /** Who the client is (TRUST_PROXY): `hash_on: ip` and budgets. */
   readonly clientIp: ClientIpResolver;
   readonly guardDeps: GuardDeps;
@@ -80,6 +83,7 @@ export class ProxyCore {
     this.retries = config.proxyRetries;
     this.logger = deps.logger;
     this.accessLog = config.accessLog;
+    this.spans = deps.spans ?? null;
     this.clientIp = deps.security?.clientIp ?? peerAddress;
     this.guardDeps = deps.security ?? {
       store: createMemoryRateLimitStore(),
@@ -209,8 +213,8 @@ export class ProxyCore {
     requestId: string,
   ): void {
     this.metrics.observeRequest(label, method, res.statusCode, 0);
-    if (!accessLogEnabled(this.accessLog, this.logger)) return;
-    logAccess(this.logger, {
+    if (!this.reports()) return;
+    const line: AccessLine = {
       method,
       path: accessPath(req.url),
       service,
@@ -222,7 +226,22 @@ export class ProxyCore {
       request_id: requestId,
       retries: 0,
       trace_id: null,
-    });
+    };
+    this.report(req, line, undefined, label);
+  }
+
+  /** Whether a finished request goes anywhere (access log, span export): checked before its line is built. */
+  reports(): boolean {
+    return this.spans !== null || accessLogEnabled(this.accessLog, this.logger);
+  }
+
+  /**
+   * A request (or upgrade) ended: its access line, and its span with `sent`, the traceparent sent
+   * to the instance; `label` names the service in the span's name ('' for an unregistered name).
+   */
+  report(req: IncomingMessage, line: AccessLine, sent: string | undefined, label: string): void {
+    if (accessLogEnabled(this.accessLog, this.logger)) logAccess(this.logger, line);
+    if (this.spans !== null) this.spans.end(req, line, sent, label);
   }
 
   logAttemptFailure(

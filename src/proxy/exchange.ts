@@ -12,8 +12,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { Dispatcher } from 'undici';
 import { type HashOn, type Instances, type PickContext, stickyKey } from '../balancer/index.js';
-import { accessLogEnabled, accessPath, logAccess, roundMs } from '../observability/access-log.js';
-import { traceIdOf } from '../observability/tracing.js';
+import { type AccessLine, accessPath, roundMs } from '../observability/access-log.js';
+import { type TraceSampler, traceIdOf } from '../observability/tracing.js';
 import type { InstanceRegistration } from '../registry/types.js';
 import { type CompiledRoute, joinPath } from '../routing/index.js';
 import { answerFailure, answerNoInstance, answerTooLarge } from './answers.js';
@@ -88,6 +88,12 @@ export class Exchange implements PickContext, Dispatcher.DispatchHandler, Reques
   ) {
     (res as TaggedResponse)[kExchange] = this;
     res.on('close', onResponseClose);
+  }
+
+  /** RequestFacts: the span exporter's sampler, or null (no export). */
+  get traceSampler(): TraceSampler | null {
+    const spans = this.core.spans;
+    return spans === null ? null : spans.sample;
   }
 
   get proto(): string {
@@ -249,9 +255,9 @@ export class Exchange implements PickContext, Dispatcher.DispatchHandler, Reques
     const ms = performance.now() - this.startedAt;
     const core = this.core;
     core.metrics.observeRequest(this.service, this.method, status, ms / 1000);
-    if (accessLogEnabled(core.accessLog, core.logger)) {
+    if (core.reports()) {
       const traceparent = this.traceparent;
-      logAccess(core.logger, {
+      const line: AccessLine = {
         method: this.method,
         path: accessPath(this.req.url),
         service: this.service,
@@ -263,7 +269,8 @@ export class Exchange implements PickContext, Dispatcher.DispatchHandler, Reques
         request_id: this.requestId,
         retries: this.attempts > 0 ? this.attempts - 1 : 0,
         trace_id: traceparent === undefined || traceparent === '' ? null : traceIdOf(traceparent),
-      });
+      };
+      core.report(this.req, line, traceparent, this.service);
     }
   }
 }

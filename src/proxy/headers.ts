@@ -5,7 +5,7 @@
  * in order and case. Names listed in `Connection` are only known once that field was seen, so
  * they are filtered afterwards, which costs a second pass only when a peer actually lists some.
  */
-import { nextTraceparent } from '../observability/tracing.js';
+import { nextTraceparent, type TraceSampler } from '../observability/tracing.js';
 import type { CompiledHeaderRules } from '../routing/index.js';
 
 const DROP = 1;
@@ -77,6 +77,8 @@ export interface RequestFacts {
    * replaces it with the one sent on, whose trace id the access log shows.
    */
   traceparent?: string | undefined;
+  /** The span exporter's sampler (src/observability/otel.ts), which sets the sampled flag sent; none when off. */
+  readonly traceSampler?: TraceSampler | null;
 }
 
 /** The names a `Connection` field lists (lower case), minus the ones that are not field names. */
@@ -172,7 +174,7 @@ export function appendForwarded(
   if (drop?.has('traceparent'))
     facts.traceparent = undefined; // none sent (or the route's own)
   else {
-    facts.traceparent = nextTraceparent(facts.traceparent);
+    facts.traceparent = nextTraceparent(facts.traceparent, facts.traceSampler);
     out.push('traceparent', facts.traceparent);
   }
 }

@@ -5,6 +5,7 @@ import type { GatewayConfig } from '../config/index.js';
 import type { EventHub, GatewayEvent } from '../events.js';
 import type { HealthMonitor } from '../health/types.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
+import type { RequestSpans } from '../observability/spans.js';
 import type { Registry } from '../registry/types.js';
 import type { GuardDeps } from '../security/index.js';
 
@@ -17,6 +18,8 @@ export interface ProxyDeps {
   readonly logger: Logger;
   /** Client identity and the rate-limit store, shared with the front gate; default: socket peer, memory. */
   readonly security?: GuardDeps;
+  /** OTLP span export; absent or null = off. */
+  readonly spans?: RequestSpans | null;
 }
 
 /**

@@ -4,13 +4,17 @@
  * returns to it) carrying the upgrade request with the rewritten path and forwarded headers.
  * On 101 both sockets are piped together until either side closes; any other answer is relayed
  * and the connection closed. Upgrades are rare next to requests, so closures are fine here.
+ * Each upgrade is reported once, like a request (access line, span): when the tunnel closes, with
+ * status 101 and the bytes that crossed it, or when it is refused, with the refusal's status.
  */
 import { type ClientRequest, request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { type HashOn, type PickContext, stickyKey } from '../balancer/index.js';
-import { PROBLEMS } from '../errors.js';
+import { PROBLEMS, type ProblemCode } from '../errors.js';
+import { accessPath, roundMs } from '../observability/access-log.js';
+import { traceIdOf } from '../observability/tracing.js';
 import type { InstanceRegistration } from '../registry/types.js';
 import { joinPath } from '../routing/index.js';
 import { guardRequest, peerAddress, writeRawProblem, writeRawRefusal } from '../security/index.js';
@@ -36,17 +40,72 @@ function headBlock(res: IncomingMessage, requestId: string, upgraded: boolean): 
   return `${head}x-request-id: ${requestId}\r\n\r\n`;
 }
 
+/** One upgrade's access line and span, reported once when it ends. */
+class UpgradeReport {
+  private readonly startedAt = performance.now();
+  private done = false;
+  instance: string | null = null;
+  /** The traceparent sent to the instance. */
+  traceparent: string | undefined = undefined;
+  /** Bytes through the tunnel: client to instance, instance to client (a relayed answer's body). */
+  bytesIn = 0;
+  bytesOut = 0;
+
+  constructor(
+    private readonly core: ProxyCore,
+    private readonly req: IncomingMessage,
+    readonly service: string,
+    readonly id: string,
+  ) {}
+
+  /** Reports the upgrade as ended with `status`; `label` as for ProxyCore.report (default: the service). */
+  end(status: number, label = this.service): void {
+    if (this.done) return;
+    this.done = true;
+    const core = this.core;
+    if (!core.reports()) return;
+    const traceparent = this.traceparent;
+    const line = {
+      method: this.req.method ?? 'GET',
+      path: accessPath(this.req.url),
+      service: this.service,
+      instance: this.instance,
+      status,
+      duration_ms: roundMs(performance.now() - this.startedAt),
+      bytes_in: this.bytesIn,
+      bytes_out: this.bytesOut,
+      request_id: this.id,
+      retries: 0,
+      trace_id: traceparent === undefined || traceparent === '' ? null : traceIdOf(traceparent),
+    };
+    core.report(this.req, line, traceparent, label);
+  }
+}
+
+/** Writes the gateway's own refusal of an upgrade and reports it. */
+function refuse(
+  socket: Duplex,
+  report: UpgradeReport,
+  code: ProblemCode,
+  detail: string,
+  label?: string,
+): void {
+  writeRawProblem(socket, code, detail, report.id);
+  report.end(PROBLEMS[code].status, label);
+}
+
 function pickContext(req: IncomingMessage, clientIp: string): PickContext {
   return { exclude: null, hashKey: (on: HashOn) => stickyKey(on, req.headers, clientIp) };
 }
 
 /** The upgrade request's headers, or null when its framing is ambiguous (RequestFacts.malformed). */
 function upgradeHeaders(
+  core: ProxyCore,
   req: IncomingMessage,
   target: Target,
   entry: PoolEntry,
   subject: string | null,
-  id: string,
+  report: UpgradeReport,
 ): string[] | null {
   const facts: RequestFacts = {
     host: undefined,
@@ -55,12 +114,14 @@ function upgradeHeaders(
     chunked: false,
     idempotencyKey: false,
     malformed: false,
+    traceSampler: core.spans === null ? null : core.spans.sample,
   };
   const rules = target.route?.requestHeaders ?? null;
   const headers = copyRequestHeaders(req.rawHeaders, facts, rules, true);
   if (facts.malformed) return null;
   const proto = (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
-  appendForwarded(headers, facts, peerAddress(req), proto, target.prefix, id, rules);
+  appendForwarded(headers, facts, peerAddress(req), proto, target.prefix, report.id, rules);
+  report.traceparent = facts.traceparent;
   if (subject !== null) headers.push(target.route!.auth!.subjectHeader, subject);
   headers.push('connection', 'upgrade', 'host', entry.url.host);
   return headers;
@@ -76,25 +137,30 @@ export function proxyUpgrade(
 ): boolean {
   const target = core.resolve(req.url ?? '/', req.headers.host, req.method ?? 'GET');
   if (target === null) return false;
+  const report = new UpgradeReport(core, req, target.service, id);
   const refused = core.admission(target, req.method ?? 'GET');
   if (refused !== null) {
-    writeRawProblem(socket, refused, `upgrade refused: ${PROBLEMS[refused].title}`, id);
+    // Unregistered names stay out of span names, as in ProxyCore.refuse.
+    refuse(socket, report, refused, `upgrade refused: ${PROBLEMS[refused].title}`, '');
     return true;
   }
   const auth = target.route?.auth ?? null;
   const limits = limitsOf(target, core.serviceLimits);
   if (auth === null && limits === null) {
-    startUpgrade(core, req, socket, head, id, target, null);
+    startUpgrade(core, req, socket, head, target, null, report);
     return true;
   }
   // The same auth and budgets as a request: an Upgrade header is no way around a route's auth.
   guardRequest(core.guardDeps, req, auth, limits ?? []).then(
     (outcome) => {
-      if (socket.destroyed) return;
-      if (outcome.ok) startUpgrade(core, req, socket, head, id, target, outcome.subject);
-      else writeRawRefusal(socket, outcome.refusal, id);
+      if (socket.destroyed) report.end(499);
+      else if (outcome.ok) startUpgrade(core, req, socket, head, target, outcome.subject, report);
+      else {
+        writeRawRefusal(socket, outcome.refusal, id);
+        report.end(PROBLEMS[outcome.refusal.code].status);
+      }
     },
-    () => writeRawProblem(socket, 'GW_ERR_INTERNAL', 'The upgrade could not be checked', id),
+    () => refuse(socket, report, 'GW_ERR_INTERNAL', 'The upgrade could not be checked'),
   );
   return true;
 }
@@ -104,13 +170,14 @@ function startUpgrade(
   req: IncomingMessage,
   socket: Duplex,
   head: Buffer,
-  id: string,
   target: Target,
   subject: string | null,
+  report: UpgradeReport,
 ): void {
   const refused = core.availability(target);
   if (refused !== null) {
-    writeRawProblem(socket, refused, `upgrade refused: ${PROBLEMS[refused].title}`, id);
+    const label = refused === 'GW_ERR_NO_HEALTHY_INSTANCE' ? target.service : '';
+    refuse(socket, report, refused, `upgrade refused: ${PROBLEMS[refused].title}`, label);
     return;
   }
   const clientIp = core.clientIp(req);
@@ -121,14 +188,15 @@ function startUpgrade(
   );
   const entry = instance === null ? null : core.pools.entryFor(instance);
   if (instance === null || entry === null) {
-    writeRawProblem(socket, 'GW_ERR_NO_HEALTHY_INSTANCE', `No healthy instance of ${target.service}`, id);
+    refuse(socket, report, 'GW_ERR_NO_HEALTHY_INSTANCE', `No healthy instance of ${target.service}`);
     return;
   }
-  const headers = upgradeHeaders(req, target, entry, subject, id);
+  const headers = upgradeHeaders(core, req, target, entry, subject, report);
   if (headers === null) {
-    writeRawProblem(socket, 'GW_ERR_BAD_REQUEST', 'The upgrade request framing is ambiguous', id);
+    refuse(socket, report, 'GW_ERR_BAD_REQUEST', 'The upgrade request framing is ambiguous');
     return;
   }
+  report.instance = instance.instance_id;
   const { url } = entry;
   const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
   const upstream = send({
@@ -139,7 +207,7 @@ function startUpgrade(
     headers,
     agent: false,
   });
-  bridge(core, upstream, socket, head, target.service, instance, id);
+  bridge(core, upstream, socket, head, instance, report);
 }
 
 /**
@@ -151,13 +219,16 @@ function bridge(
   upstream: ClientRequest,
   socket: Duplex,
   head: Buffer,
-  service: string,
   instance: InstanceRegistration,
-  id: string,
+  report: UpgradeReport,
 ): void {
   const { proxyTimeoutMs, proxyConnectTimeoutMs } = core.config;
+  const { service, id } = report;
   const started = performance.now();
   let answered = false;
+  // What the client got; reported when its socket closes (499: it left before any answer).
+  let status = 499;
+  socket.once('close', () => report.end(status));
   const record = (kind: 'ok' | 'connect' | 'timeout' | 'reset') =>
     core.health.record(service, instance.instance_id, { kind, ms: performance.now() - started });
   upstream.setTimeout(Math.min(proxyTimeoutMs, proxyConnectTimeoutMs), () => {
@@ -168,6 +239,7 @@ function bridge(
   socket.on('error', onClientGone).on('close', onClientGone);
   upstream.on('upgrade', (res: IncomingMessage, conn: Socket, upstreamHead: Buffer) => {
     answered = true;
+    status = 101;
     record('ok');
     socket.off('error', onClientGone).off('close', onClientGone);
     conn.setTimeout(0);
@@ -175,18 +247,30 @@ function bridge(
     socket.write(headBlock(res, id, true));
     if (upstreamHead.length > 0) socket.write(upstreamHead);
     if (head.length > 0) conn.write(head);
+    report.bytesIn = head.length;
+    report.bytesOut = upstreamHead.length;
     core.trackUpgrade(socket, conn);
     // pipe() ends each side when the other ends; a side that closes without ending (error,
     // reset) takes the other one down, without cutting writes that an end() is still flushing.
     conn.pipe(socket);
     socket.pipe(conn);
+    conn.on('data', (chunk: Buffer) => {
+      report.bytesOut += chunk.length;
+    });
+    socket.on('data', (chunk: Buffer) => {
+      report.bytesIn += chunk.length;
+    });
     conn.on('error', () => socket.destroy()).on('close', () => socket.writableEnded || socket.destroy());
     socket.on('error', () => conn.destroy()).on('close', () => conn.writableEnded || conn.destroy());
   });
   upstream.on('response', (res: IncomingMessage) => {
     answered = true;
+    status = res.statusCode ?? 502;
     record('ok');
     socket.write(headBlock(res, id, false));
+    res.on('data', (chunk: Buffer) => {
+      report.bytesOut += chunk.length;
+    });
     res.pipe(socket);
   });
   upstream.on('error', (err) => {
@@ -195,9 +279,11 @@ function bridge(
     const failure = classifyFailure(err);
     const kind = outcomeOf(failure);
     if (kind !== null) record(kind);
-    if (isTimeout(failure))
-      writeRawProblem(socket, 'GW_ERR_UPSTREAM_TIMEOUT', `${service} did not answer in time`, id);
-    else writeRawProblem(socket, 'GW_ERR_UPSTREAM_FAILED', `${service} could not be reached`, id);
+    const timedOut = isTimeout(failure);
+    const code = timedOut ? 'GW_ERR_UPSTREAM_TIMEOUT' : 'GW_ERR_UPSTREAM_FAILED';
+    status = PROBLEMS[code].status;
+    const detail = timedOut ? `${service} did not answer in time` : `${service} could not be reached`;
+    writeRawProblem(socket, code, detail, id);
   });
   upstream.end();
 }

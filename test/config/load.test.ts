@@ -68,6 +68,16 @@ describe('loadConfig defaults', () => {
     expect(c.adminTokens).toEqual(['old-token-123', 'new-token-456']);
   });
 
+  it('accepts REDIS_URL for one server, Sentinel and Cluster', () => {
+    for (const url of [
+      'rediss://:pw@cache:6380/1',
+      'redis+sentinel://s1:26379,s2:26379/mymaster',
+      'redis+cluster://10.0.0.1:7000,10.0.0.2:7000',
+    ]) {
+      expect(loadConfig({ REDIS_URL: url }).redisUrl).toBe(url);
+    }
+  });
+
   it('lets the timeout equal the interval, and the unhealthy interval default to the interval', () => {
     const c = loadConfig({ HEALTH_CHECK_INTERVAL_MS: '100', HEALTH_CHECK_TIMEOUT_MS: '100' });
     expect(c.healthCheckTimeoutMs).toBe(100);
@@ -96,6 +106,8 @@ describe('loadConfig refuses bad values with one line naming the variable', () =
     [{ ALLOWED_ORIGINS: 'https://a.example/path' }, /^ALLOWED_ORIGINS entry/],
     [{ ALLOWED_HOSTS: 'bad host/' }, /^ALLOWED_HOSTS has an invalid host pattern/],
     [{ REDIS_URL: 'http://x' }, /^REDIS_URL must use/],
+    [{ REDIS_URL: 'redis+cluster://:pw@h1:7000/2' }, /^REDIS_URL for a cluster takes no database.*:\*\*\*@/],
+    [{ REDIS_URL: 'redis+sentinel://s1:26379' }, /^REDIS_URL must look like redis\+sentinel:/],
     [{ GATEWAY_ADMIN_TOKEN: 'short' }, /^GATEWAY_ADMIN_TOKEN must hold tokens of at least 8/],
     [{ RATE_LIMIT_MAX: '0' }, /^RATE_LIMIT_MAX must be between 1/],
     [

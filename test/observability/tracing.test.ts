@@ -64,6 +64,21 @@ describe('nextTraceparent', () => {
     expect(traceIdOf(next)).not.toBe(TRACE);
   });
 
+  it('lets a sampler (span export on) set the sampled flag, other flag bits kept', () => {
+    const calls: [string, string | null][] = [];
+    const no = (trace: string, parent: string | null) => {
+      calls.push([trace, parent]);
+      return false;
+    };
+    expect(nextTraceparent(`00-${TRACE}-${PARENT}-03`, no)).toMatch(/-02$/);
+    expect(calls).toEqual([[TRACE, `00-${TRACE}-${PARENT}-03`]]);
+    expect(nextTraceparent(`00-${TRACE}-${PARENT}-00`, () => true)).toMatch(/-01$/);
+    const root = nextTraceparent(undefined, () => true);
+    expect(root).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+    expect(nextTraceparent(undefined, no)).toMatch(/-00$/);
+    expect(calls[1]![1]).toBeNull(); // a new trace has no parent
+  });
+
   it('makes fresh ids every time, across pool refills', () => {
     const seen = new Set<string>();
     for (let i = 0; i < 2000; i++) seen.add(spanId());
