@@ -17,7 +17,23 @@ export type GatewayEvent =
       readonly old_status: InstanceStatus;
       readonly new_status: InstanceStatus;
       readonly reason: string;
+    })
+  /**
+   * Informational: another gateway's passive health (its proxied requests failing) ejected this
+   * instance, or that ejection ended. This gateway's own status is unchanged: passive health is
+   * per gateway, and the gateways agree through the shared active checks.
+   */
+  | (EventBase & {
+      readonly type: 'peer_passive';
+      /** The gateway that saw it. */
+      readonly gateway_id: string;
+      readonly change: PassiveChange;
+      /** "passive: 3 consecutive failures", "passive ejection ended", "health check passed". */
+      readonly reason: string;
     });
+
+/** A passive ejection began, or ended (by its timer or a passing active check). */
+export type PassiveChange = 'ejected' | 'ejection_ended';
 
 export type GatewayEventType = GatewayEvent['type'];
 export type Listener<E> = (event: E) => void;

@@ -55,6 +55,9 @@ export function describeEvent(event: GatewayEvent): string {
       return 'deregistered';
     case 'expired':
       return 'lease expired, removed';
+    case 'peer_passive':
+      // Information only: this gateway's own status of the instance did not change.
+      return `gateway ${event.gateway_id ?? '?'} ${event.change === 'ejected' ? 'ejected it' : 'ended its ejection'}${event.reason ? `: ${event.reason}` : ''}`;
     default:
       return String((event as { type: unknown }).type);
   }

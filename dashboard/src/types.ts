@@ -33,7 +33,7 @@ export interface StatsResponse {
   services: ServiceStats[];
 }
 
-export type GatewayEventType = 'registered' | 'deregistered' | 'expired' | 'status_changed';
+export type GatewayEventType = 'registered' | 'deregistered' | 'expired' | 'status_changed' | 'peer_passive';
 
 export interface GatewayEvent {
   type: GatewayEventType;
@@ -45,6 +45,9 @@ export interface GatewayEvent {
   old_status?: InstanceStatus;
   new_status?: InstanceStatus;
   reason?: string;
+  /** On `peer_passive`: the other gateway whose passive health saw it, and what it saw. */
+  gateway_id?: string;
+  change?: 'ejected' | 'ejection_ended';
 }
 
 /** RFC 9457 problem JSON as the gateway sends it. */

@@ -50,9 +50,12 @@ export function statusRoutes(app: FastifyInstance, deps: AdminDeps, streams: Eve
         security,
         summary: 'Registry and health changes as Server-Sent Events',
         description:
-          'Each message has `event: <type>` (registered, deregistered, expired, status_changed) and one ' +
-          '`data:` line of JSON with type, service_name, instance_id, timestamp (status_changed adds ' +
-          'old_status, new_status, reason). Comment lines every 15 s keep the stream alive.',
+          'Each message has `event: <type>` (registered, deregistered, expired, status_changed, ' +
+          'peer_passive) and one `data:` line of JSON with type, service_name, instance_id, timestamp ' +
+          '(status_changed adds old_status, new_status, reason; peer_passive, information from another ' +
+          'gateway of a shared Redis whose passive health ejected the instance or ended that, adds ' +
+          'gateway_id, change ("ejected" or "ejection_ended") and reason). Comment lines every 15 s keep ' +
+          'the stream alive.',
         querystring: EventsQuerySchema,
         response: {
           200: {

@@ -93,6 +93,7 @@ export function createServiceDocs(options: ServiceDocsOptions): ServiceDocs {
   const cache = new Map<string, Entry>();
 
   const unsubscribe = options.events.subscribe((event) => {
+    if (event.type === 'peer_passive') return; // another gateway's view: nothing changed here
     if (event.type !== 'status_changed') {
       cache.delete(event.service_name);
       return;

@@ -3,13 +3,19 @@
  * per instance incarnation, so about one gateway checks each instance per interval; results go
  * out on one channel and are also kept (with an expiry) so a gateway that starts adopts them.
  * While Redis is unreachable claims fail, and the monitor falls back to checking locally.
+ * Passive ejections (and their end) go out on a second channel, as information for the others'
+ * event streams; nothing is stored for them. Every key and channel carries the `{health}` hash
+ * tag, so on a Redis Cluster a MULTI or MGET over them stays in one slot.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { RedisBus } from '../registry/index.js';
 import {
   type CheckTarget,
   type HealthSharing,
+  type PeerPassiveReport,
+  parsePassiveReport,
   parseSharedResult,
   type SharedCheckResult,
 } from './sharing.js';
@@ -20,6 +26,13 @@ export interface RedisHealthSharingOptions {
   /** How long a published result stays readable for gateways that start (a few intervals). */
   readonly stateTtlMs: number;
   readonly logger?: Logger;
+  /** This gateway's name in claims and passive reports (default host, pid and a random part). */
+  readonly gatewayId?: string;
+}
+
+/** A readable name unique to this gateway: several may run on one host, or in one process (tests). */
+export function defaultGatewayId(): string {
+  return `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
 }
 
 /** A short, fixed-length key part naming one incarnation of an instance at one URL. */
@@ -31,9 +44,11 @@ function digest(t: CheckTarget): string {
 export function createRedisHealthSharing(options: RedisHealthSharingOptions): HealthSharing {
   const { bus, prefix, logger } = options;
   const channel = `${prefix}{health}:results`;
+  const passiveChannel = `${prefix}{health}:passive`;
   const claimKey = (t: CheckTarget) => `${prefix}{health}:claim:${digest(t)}`;
   const stateKey = (t: CheckTarget) => `${prefix}{health}:state:${digest(t)}`;
-  const owner = randomUUID();
+  const owner = options.gatewayId ?? defaultGatewayId();
+  logger?.info({ gateway_id: owner }, 'health checks shared through Redis');
 
   return {
     async claim(target, ttlMs) {
@@ -81,6 +96,21 @@ export function createRedisHealthSharing(options: RedisHealthSharingOptions): He
         }
       }
       return found;
+    },
+    publishPassive(report) {
+      bus.command
+        .publish(passiveChannel, JSON.stringify({ ...report, gateway_id: owner }))
+        .catch((err: unknown) => logger?.debug({ err }, 'could not share a passive health change'));
+    },
+    subscribePassive(onReport: (report: PeerPassiveReport) => void) {
+      const onMessage = (message: string) => {
+        const report = parsePassiveReport(message);
+        if (report && report.gateway_id !== owner) onReport(report);
+      };
+      bus.subscribe(passiveChannel, onMessage).catch((err: unknown) => {
+        logger?.warn({ err }, 'could not subscribe to shared passive health changes');
+      });
+      return () => bus.unsubscribe(passiveChannel);
     },
   };
 }

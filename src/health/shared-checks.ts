@@ -1,12 +1,16 @@
 /**
  * The monitor's side of health sharing (sharing.ts): claims before checks, publishes results, and
- * routes the others' results to the monitor's entries. Without a HealthSharing every call is a
- * cheap no-op and every check runs locally, exactly as on a single gateway.
+ * routes the others' results to the monitor's entries. Passive ejections are announced to the
+ * others as they begin and end, and theirs become `peer_passive` events here (information only).
+ * Without a HealthSharing every call is a cheap no-op and every check runs locally, exactly as on
+ * a single gateway.
  */
 import type { Logger } from 'pino';
+import type { EventHub, GatewayEvent } from '../events.js';
 import type { Entry } from './membership.js';
 import type { ProbeResult } from './probe.js';
-import type { CheckTarget, HealthSharing, SharedCheckResult } from './sharing.js';
+import type { CheckTarget, HealthSharing, PeerPassiveReport, SharedCheckResult } from './sharing.js';
+import type { HealthState, Transition } from './status.js';
 
 export interface SharedChecksOptions {
   readonly sharing?: HealthSharing;
@@ -18,6 +22,9 @@ export interface SharedChecksOptions {
   /** Applies a result to a tracked entry whose incarnation matches. */
   readonly apply: (entry: Entry, result: SharedCheckResult) => void;
   readonly entries: () => Iterable<Entry>;
+  /** Where the others' passive changes are announced. */
+  readonly events?: EventHub<GatewayEvent>;
+  readonly now?: () => number;
 }
 
 export interface SharedChecks {
@@ -27,6 +34,8 @@ export interface SharedChecks {
   published(entry: Entry, result: ProbeResult, at: number): void;
   /** A result that arrived before the registry change that adds its instance (taken once). */
   takeEarly(entry: Entry): SharedCheckResult | undefined;
+  /** Tells the others when `transition` began or ended a passive ejection of `entry`. */
+  passiveChanged(entry: Entry, before: HealthState, transition: Transition): void;
   start(): void;
   stop(): void;
 }
@@ -49,6 +58,8 @@ export function createSharedChecks(options: SharedChecksOptions): SharedChecks {
   const { sharing, logger } = options;
   const early = new Map<string, SharedCheckResult>();
   let unsubscribe: (() => void) | null = null;
+  let unsubscribePassive: (() => void) | null = null;
+  const now = options.now ?? Date.now;
 
   function receive(result: SharedCheckResult): void {
     const entry = options.find(result.service_name, result.instance_id);
@@ -59,6 +70,21 @@ export function createSharedChecks(options: SharedChecksOptions): SharedChecks {
     early.delete(result.service_name + '\u0000' + result.instance_id);
     early.set(result.service_name + '\u0000' + result.instance_id, result);
     if (early.size > MAX_EARLY) early.delete(early.keys().next().value!);
+  }
+
+  /** Another gateway's passive change, announced for an instance this gateway knows. */
+  function peerPassive(report: PeerPassiveReport): void {
+    const entry = options.find(report.service_name, report.instance_id);
+    if (!entry || entry.removed) return;
+    options.events?.emit({
+      type: 'peer_passive',
+      service_name: report.service_name,
+      instance_id: report.instance_id,
+      timestamp: new Date(report.at).toISOString(),
+      gateway_id: report.gateway_id,
+      change: report.change,
+      reason: report.reason,
+    });
   }
 
   async function adoptSnapshot(): Promise<void> {
@@ -100,14 +126,29 @@ export function createSharedChecks(options: SharedChecksOptions): SharedChecks {
       early.delete(key);
       return matches(entry, result) ? result : undefined;
     },
+    passiveChanged(entry, before, transition) {
+      const ejected = transition.state.ejectedUntil !== null;
+      if (!sharing?.publishPassive || ejected === (before.ejectedUntil !== null)) return;
+      sharing.publishPassive({
+        service_name: entry.service,
+        instance_id: entry.id,
+        change: ejected ? 'ejected' : 'ejection_ended',
+        // An ejection can end without a visible change (active checks failed it meanwhile).
+        reason: transition.change?.reason ?? 'passive ejection ended',
+        at: now(),
+      });
+    },
     start() {
       if (!sharing || unsubscribe) return;
       unsubscribe = sharing.subscribe(receive, () => void adoptSnapshot());
+      unsubscribePassive = sharing.subscribePassive?.(peerPassive) ?? null;
       void adoptSnapshot();
     },
     stop() {
       unsubscribe?.();
       unsubscribe = null;
+      unsubscribePassive?.();
+      unsubscribePassive = null;
       early.clear();
     },
   };

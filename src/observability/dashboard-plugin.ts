@@ -126,6 +126,8 @@ const EventSchema = Type.Object({
   old_status: Type.Optional(Type.String()),
   new_status: Type.Optional(Type.String()),
   reason: Type.Optional(Type.String()),
+  gateway_id: Type.Optional(Type.String()),
+  change: Type.Optional(Type.String()),
 });
 
 export const dashboardPlugin: FastifyPluginAsync<DashboardPluginOptions> = async (app, options) => {

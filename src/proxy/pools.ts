@@ -87,7 +87,7 @@ export class PoolSet {
   }
 
   private onEvent(event: GatewayEvent): void {
-    if (event.type === 'status_changed') return;
+    if (event.type === 'status_changed' || event.type === 'peer_passive') return;
     const key = instanceKey(event.service_name, event.instance_id);
     const entry = this.byKey.get(key);
     if (entry === undefined) return;

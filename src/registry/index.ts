@@ -11,12 +11,15 @@ export { createStore } from './store/create.js';
 export { createMemoryStore } from './store/memory.js';
 export {
   createRedisBus,
+  createRedisClient,
   createRedisStore,
   describeRedisUrl,
+  parseRedisUrl,
   type RedisBus,
+  type RedisClient,
   type RedisStore,
   type RedisStoreOptions,
-  redisOptionsFromUrl,
+  type RedisTarget,
   registryKeys,
 } from './store/redis/index.js';
 export { createSqliteStore, SQLITE_SCHEMA_VERSION, type SqliteStore } from './store/sqlite.js';

@@ -5,9 +5,8 @@
  * than the command timeout) the verdict follows RATE_LIMIT_FAIL_OPEN: allowed (the default: a
  * Redis outage must not take the API down with it), or refused with 503.
  */
-import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
-import { describeRedisUrl, redisOptionsFromUrl } from '../registry/index.js';
+import { createRedisClient, describeRedisUrl, type RedisClient } from '../registry/index.js';
 import { type RateLimitStore, type Verdict, verdictOf } from './rate-limit-store.js';
 
 const HIT_SCRIPT = `
@@ -19,7 +18,7 @@ if ttl < 0 then
 end
 return {count, ttl}`;
 
-type HitClient = Redis & { rateLimitHit(key: string, windowMs: number): Promise<[number, number]> };
+type HitClient = RedisClient & { rateLimitHit(key: string, windowMs: number): Promise<[number, number]> };
 
 export interface RedisRateLimitOptions {
   readonly url: string;
@@ -29,8 +28,6 @@ export interface RedisRateLimitOptions {
   readonly logger?: Logger;
   /** A hit that takes longer counts as Redis being down (default 500 ms). */
   readonly commandTimeoutMs?: number;
-  /** Extra ioredis options (tests). */
-  readonly redisOptions?: RedisOptions;
 }
 
 export function createRedisRateLimitStore(options: RedisRateLimitOptions): RateLimitStore {
@@ -44,18 +41,11 @@ export function createRedisRateLimitStore(options: RedisRateLimitOptions): RateL
 
   /** Connects on the first hit, so a gateway whose limits are all off never opens a connection. */
   function connect(): HitClient {
-    const redis = new Redis({
-      ...redisOptionsFromUrl(options.url),
-      protocol: 2,
+    // A hit must fail at once while Redis is away, never wait in a queue for a reconnect.
+    const redis = createRedisClient(options.url, {
       connectionName: 'msa-gateway-ratelimit',
-      // A hit must fail at once while Redis is away, never wait in a queue for a reconnect.
-      enableOfflineQueue: false,
-      autoResendUnfulfilledCommands: false,
-      maxRetriesPerRequest: 0,
-      commandTimeout: timeoutMs,
-      connectTimeout: 2_000,
-      retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 10), 2_000),
-      ...options.redisOptions,
+      commandTimeoutMs: timeoutMs,
+      connectTimeoutMs: 2_000,
     }) as HitClient;
     redis.defineCommand('rateLimitHit', { numberOfKeys: 1, lua: HIT_SCRIPT });
     redis.on('error', (err: Error) => logger?.debug({ err }, 'rate limit redis connection error'));

@@ -66,6 +66,18 @@ describe('dashboard text', () => {
     expect(describeEvent(event)).toBe('HEALTHY → UNHEALTHY: health check returned 500');
   });
 
+  it.each([
+    [
+      'ejected',
+      'passive: 3 consecutive failures',
+      'gateway gw-b ejected it: passive: 3 consecutive failures',
+    ],
+    ['ejection_ended', 'health check passed', 'gateway gw-b ended its ejection: health check passed'],
+  ] as const)('describes a passive change (%s) seen by another gateway', (change, reason, text) => {
+    const where = { service_name: 's', instance_id: 'i', timestamp: ago(0) };
+    expect(describeEvent({ ...where, type: 'peer_passive', gateway_id: 'gw-b', change, reason })).toBe(text);
+  });
+
   it('turns a problem into a summary and one line per field', () => {
     const problem = {
       title: 'Validation failed',

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   createRedisStore,
+  parseRedisUrl,
   type RedisStore,
-  redisOptionsFromUrl,
   registryKeys,
   type StoreChange,
 } from '../../src/registry/index.js';
@@ -109,6 +109,11 @@ describe('REDIS_URL forms', () => {
       'rediss://cache.example.com:6380',
       { host: 'cache.example.com', port: 6380, tls: { servername: 'cache.example.com' } },
     ],
+  ])('one server: %s', (url, expected) => {
+    expect(parseRedisUrl(url)).toEqual({ kind: 'standalone', options: expected });
+  });
+
+  it.each([
     [
       'redis+sentinel://:pw@s1:26379,s2,10.0.0.3:26380/mymaster/1?sentinel_password=sp',
       {
@@ -123,11 +128,58 @@ describe('REDIS_URL forms', () => {
         sentinelPassword: 'sp',
       },
     ],
-  ])('%s', (url, expected) => {
-    expect(redisOptionsFromUrl(url)).toEqual(expected);
+    [
+      'redis-sentinel://app:p%40ss@[fd00::1]:26379/my%20master?sentinel_username=s&sentinel_password=x',
+      {
+        sentinels: [{ host: 'fd00::1', port: 26379 }],
+        name: 'my master',
+        username: 'app',
+        password: 'p@ss',
+        sentinelUsername: 's',
+        sentinelPassword: 'x',
+      },
+    ],
+  ])('Sentinel: %s', (url, expected) => {
+    expect(parseRedisUrl(url)).toEqual({ kind: 'sentinel', options: expected });
   });
 
-  it.each(['http://x', 'redis+sentinel://s1:26379', 'redis://h/x'])('refuses %s', (url) => {
-    expect(() => redisOptionsFromUrl(url)).toThrow(/REDIS_URL/);
+  it.each([
+    [
+      'redis+cluster://10.0.0.1:7000,10.0.0.2:7001,redis-c',
+      [
+        { host: '10.0.0.1', port: 7000 },
+        { host: '10.0.0.2', port: 7001 },
+        { host: 'redis-c', port: 6379 },
+      ],
+      {},
+    ],
+    ['redis-cluster://:pw@h1:7000/', [{ host: 'h1', port: 7000 }], { password: 'pw' }],
+    [
+      'rediss+cluster://u:pw@h1:7000',
+      [{ host: 'h1', port: 7000 }],
+      { username: 'u', password: 'pw', tls: {} },
+    ],
+  ])('Cluster: %s', (url, nodes, options) => {
+    expect(parseRedisUrl(url)).toEqual({ kind: 'cluster', nodes, options });
+  });
+
+  it.each([
+    ['http://x', /must use redis:\/\/, rediss:\/\/, redis\+sentinel:\/\/, redis\+cluster:\/\//],
+    ['127.0.0.1:6379', /must be a URL/],
+    ['redis+sentinel://s1:26379', /must look like redis\+sentinel:\/\/host:26379/],
+    ['redis+sentinel://s1/m?db=0', /unknown parameter "db"/],
+    ['redis://h/x', /invalid database number "x"/],
+    ['redis+cluster://h1:7000,h2:7001/1', /takes no database number/],
+    ['redis+cluster://h1:99999', /invalid (host|port)/],
+    ['redis+cluster://:pw@', /names no host/],
+    ['redis+cluster://h1:7000,,h2', /invalid host ""/],
+  ])('refuses %s with one line naming REDIS_URL', (url, message) => {
+    expect(() => parseRedisUrl(url)).toThrow(/^REDIS_URL /);
+    expect(() => parseRedisUrl(url)).toThrow(message);
+  });
+
+  it('never shows the password in its message', () => {
+    expect(() => parseRedisUrl('redis+cluster://u:hunter2@h1:7000/3')).toThrow(/u:\*\*\*@/);
+    expect(() => parseRedisUrl('redis+cluster://u:hunter2@h1:7000/3')).not.toThrow(/hunter2/);
   });
 });

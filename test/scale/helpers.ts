@@ -1,9 +1,11 @@
 /** Real gateways sharing one Redis, and real instances for them to check and proxy to. */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import type { GatewayConfig } from '../../src/config/index.js';
 import type { GatewayEvent } from '../../src/events.js';
 import { type StartedGateway, startGateway } from '../helpers/gateway.js';
+import { waitFor } from '../helpers/wait-for.js';
 import { deletePrefix, REDIS_URL, uniquePrefix } from './redis-helpers.js';
 
 /** A service instance: `/health` answers `healthStatus` (and is counted), any other path 200 JSON. */
@@ -118,4 +120,63 @@ export async function call(
   return { status: res.status, body, headers: res.headers };
 }
 
+/** Polls GET `url` until it answers 200 (a route that reaches an instance), at most `timeoutMs`. */
+export function waitForOk(url: string, timeoutMs: number, what: string): ReturnType<typeof call> {
+  return waitFor(
+    async () => {
+      const res = await call(url);
+      return res.status === 200 ? res : null;
+    },
+    timeoutMs,
+    what,
+  );
+}
+
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export interface TopologyFixture<T> {
+  /** The servers (started before the file's first test). */
+  readonly topology: T;
+  /** `n` gateways on the topology's REDIS_URL under a fresh key prefix, closed after the test. */
+  gateways(n: number, overrides?: Partial<GatewayConfig>): Promise<ObservedGateway[]>;
+  /** An instance for them (see startInstance), closed after the test. */
+  instance(name: string): Promise<Instance>;
+}
+
+/**
+ * Hooks for a test file whose gateways use a private Redis topology: `start` runs once before the
+ * file's tests and its servers stop after them; gateways and instances close after each test.
+ */
+export function useRedisTopology<T extends { readonly url: string; stop(): Promise<void> }>(
+  start: () => Promise<T>,
+): TopologyFixture<T> {
+  let topology: T | null = null;
+  let gateways: RedisGateways | null = null;
+  const instances: Instance[] = [];
+  beforeAll(async () => {
+    topology = await start();
+  });
+  afterAll(async () => {
+    await topology?.stop();
+  });
+  afterEach(async () => {
+    await gateways?.close();
+    gateways = null;
+    await Promise.all(instances.splice(0).map((i) => i.close()));
+  });
+  return {
+    get topology() {
+      if (!topology) throw new Error('the Redis topology is not started');
+      return topology;
+    },
+    async gateways(n, overrides = {}) {
+      gateways = await startRedisGateways(n, { redisUrl: this.topology.url, ...overrides });
+      return gateways.gateways;
+    },
+    async instance(name) {
+      const started = await startInstance(name);
+      instances.push(started);
+      return started;
+    },
+  };
+}

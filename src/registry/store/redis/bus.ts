@@ -1,19 +1,23 @@
 /**
- * The gateway's two Redis connections: one for commands and one in subscriber mode (Redis gives a
- * subscribing connection over to pub/sub). Shared by the registry store and the health sharing.
+ * The gateway's two Redis clients (client.ts: one server, Sentinel or Cluster): one for commands
+ * and one in subscriber mode (Redis gives a subscribing connection over to pub/sub). Shared by the
+ * registry store and the health sharing.
  *
  * Commands fail fast while Redis is unreachable (no offline queue, no resend after a lost
  * connection, a command timeout): an admin write must be answered 503, never queued and applied
- * minutes later. Both connections reconnect on their own; after the subscriber came back, the
- * listeners of `onReconnect` learn that messages may have been lost, so they can reload.
+ * minutes later. Both clients reconnect on their own; after the subscriber came back, the
+ * listeners of `onReconnect` learn that messages may have been lost, so they can reload. On a
+ * Cluster the subscription lives on one node, which ioredis replaces when it goes; a change of the
+ * cluster's nodes (failover, resharding) counts as such a reconnection too.
  */
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster } from 'ioredis';
 import type { Logger } from 'pino';
-import { describeRedisUrl, redisOptionsFromUrl } from './options.js';
+import { createRedisClient, type RedisClient } from './client.js';
+import { describeRedisUrl } from './options.js';
 
 export interface RedisBus {
-  /** The command connection. */
-  readonly command: Redis;
+  /** The command client. */
+  readonly command: RedisClient;
   /** Both connections are up. */
   readonly connected: boolean;
   /** Resolves once both connections are up; rejects after `timeoutMs`. */
@@ -39,24 +43,18 @@ export interface RedisBusOptions {
 export function createRedisBus(options: RedisBusOptions): RedisBus {
   const { logger } = options;
   const where = describeRedisUrl(options.url);
-  const maxDelay = options.maxReconnectDelayMs ?? 2_000;
-  const base: RedisOptions = {
-    ...redisOptionsFromUrl(options.url),
-    // RESP2 works with every Redis and Sentinel version; nothing here needs RESP3.
-    protocol: 2,
-    connectTimeout: 5_000,
-    retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 10), maxDelay),
+  const common = {
+    ...(options.maxReconnectDelayMs !== undefined
+      ? { maxReconnectDelayMs: options.maxReconnectDelayMs }
+      : {}),
   };
-  const command = new Redis({
-    ...base,
+  const command = createRedisClient(options.url, {
+    ...common,
     connectionName: 'msa-gateway',
-    enableOfflineQueue: false,
-    autoResendUnfulfilledCommands: false,
-    maxRetriesPerRequest: 0,
-    commandTimeout: options.commandTimeoutMs ?? 2_000,
+    commandTimeoutMs: options.commandTimeoutMs ?? 2_000,
   });
   // The subscriber queues its SUBSCRIBE until connected and resubscribes after a reconnect.
-  const subscriber = new Redis({ ...base, connectionName: 'msa-gateway-sub', maxRetriesPerRequest: null });
+  const subscriber = createRedisClient(options.url, { ...common, connectionName: 'msa-gateway-sub' });
   const handlers = new Map<string, (message: string) => void>();
   const reconnectListeners = new Set<() => void>();
   let closed = false;
@@ -79,19 +77,45 @@ export function createRedisBus(options: RedisBusOptions): RedisBus {
       up = false;
     });
   }
+  /** Subscribes again (answered after ioredis' own resubscription), then tells the listeners. */
+  function resubscribe(): void {
+    if (closed) return;
+    const channels = [...handlers.keys()];
+    void (channels.length > 0 ? subscriber.subscribe(...channels) : Promise.resolve())
+      .then(() => {
+        if (closed) return;
+        for (const listener of reconnectListeners) listener();
+      })
+      .catch((err: unknown) => {
+        // Not connected: the next 'ready' resubscribes. Connected (a Cluster whose subscriber node
+        // is being replaced): try again shortly.
+        if (closed || subscriber.status !== 'ready') return;
+        logger?.warn({ err }, 'redis resubscribe failed; retrying');
+        setTimeout(resubscribe, 500).unref();
+      });
+  }
   subscriber.on('ready', () => {
     if (!wasReady) {
       wasReady = true;
       return;
     }
-    // ioredis resubscribes right after 'ready'; a SUBSCRIBE sent now is answered after those.
-    const channels = [...handlers.keys()];
-    void (channels.length > 0 ? subscriber.subscribe(...channels) : Promise.resolve())
-      .then(() => {
-        for (const listener of reconnectListeners) listener();
-      })
-      .catch((err: unknown) => logger?.warn({ err }, 'redis resubscribe failed'));
+    resubscribe();
   });
+  if (subscriber instanceof Cluster) {
+    // Nodes left or joined: the subscription may have moved to another node, losing messages
+    // meanwhile. One resync for a burst of changes, once ioredis picked the new node.
+    let pending: NodeJS.Timeout | null = null;
+    const topologyChanged = () => {
+      if (!wasReady || closed || pending) return;
+      pending = setTimeout(() => {
+        pending = null;
+        if (subscriber.status === 'ready') resubscribe();
+      }, 200);
+      pending.unref();
+    };
+    subscriber.on('-node', topologyChanged);
+    subscriber.on('+node', topologyChanged);
+  }
 
   const isConnected = () => command.status === 'ready' && subscriber.status === 'ready';
 
@@ -131,7 +155,7 @@ export function createRedisBus(options: RedisBusOptions): RedisBus {
 /** Resolves when `check()` holds (re-checked on each client's 'ready'), rejects after `timeoutMs`. */
 function waitUntil(
   check: () => boolean,
-  clients: readonly Redis[],
+  clients: readonly RedisClient[],
   timeoutMs: number,
   message: () => string,
 ): Promise<void> {

@@ -8,7 +8,7 @@
  * heartbeat rewrites only the score). ARGV[1] is always the change channel. Messages are JSON:
  * `{"type":"put"|"remove"|"expired","registration":{…}}`, plus `"lease":ms` after a renewal.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './client.js';
 
 const PUT = `
 redis.call('HSET', KEYS[1], ARGV[2], ARGV[3])
@@ -73,7 +73,7 @@ export interface StoreScripts {
 
 /** Defines the scripts on `redis` (EVALSHA, loading them on NOSCRIPT) for the given keys and channel. */
 export function defineStoreScripts(
-  redis: Redis,
+  redis: RedisClient,
   keys: { instances: string; leases: string },
   channel: string,
 ): StoreScripts {
