@@ -56,8 +56,9 @@ afterEach(async () => {
   for (const thing of opened.splice(0).reverse()) await thing.close();
 });
 
-async function setup(sharing: FakeSharing, start = true) {
-  const config = testConfig({ healthCheckIntervalMs: 100, healthCheckTimeoutMs: 100 });
+/** `intervalMs` is also the check timeout: short where a test waits for repeated checks. */
+async function setup(sharing: FakeSharing, start = true, intervalMs = 100) {
+  const config = testConfig({ healthCheckIntervalMs: intervalMs, healthCheckTimeoutMs: intervalMs });
   const events = createEventHub<GatewayEvent>();
   const registry: Registry = createRegistry({ store: createMemoryStore(), events });
   await registry.start();
@@ -98,9 +99,10 @@ describe('health monitor with shared checks', () => {
   it('claims before each check and publishes the result with the state it led to', async () => {
     const s = await server();
     const sharing = fakeSharing();
-    const { registry, monitor } = await setup(sharing);
+    // One check, made at once: a timeout that a loaded CI machine's first connection cannot miss.
+    const { registry, monitor } = await setup(sharing, true, 5_000);
     await registry.register({ service_name: 'users', base_url: s.url });
-    await waitFor(() => sharing.published.length === 1, 2_000, 'a published result');
+    await waitFor(() => sharing.published.length === 1, 6_000, 'a published result');
     const [r] = registry.instancesOf('users');
     expect(sharing.claims[0]).toEqual({
       service_name: 'users',
