@@ -16,7 +16,7 @@ export interface Entry {
   /** Set when the instance left the registry: results arriving later are dropped. */
   removed: boolean;
   /** The check in flight, if any. */
-  check: AbortController | null;
+  check: { abort(): void } | null;
 }
 
 export interface ServiceHealth {
@@ -39,6 +39,8 @@ export interface MembershipHooks {
 export interface Membership {
   /** Reconciles a service with the registry now. */
   sync(name: string): ServiceHealth | undefined;
+  /** Reconciles the one instance a registry event names (O(1), where `sync` is O(instances)). */
+  syncInstance(name: string, id: string): void;
   /** The service, re-synced first if the registry replaced its array. */
   current(name: string): ServiceHealth | undefined;
   /** Hot path: the tracked entry, without any reconciliation. */
@@ -66,6 +68,28 @@ export function createMembership(registry: Registry, hooks: MembershipHooks): Me
     hooks.added(entry);
   }
 
+  function update(entry: Entry, registration: InstanceRegistration): void {
+    if (entry.registration === registration) return;
+    const urlChanged = entry.registration.health_check_url !== registration.health_check_url;
+    entry.registration = registration;
+    if (urlChanged) hooks.urlChanged(entry);
+  }
+
+  function remove(svc: ServiceHealth, entry: Entry): void {
+    entry.removed = true;
+    svc.entries.delete(entry.id);
+    hooks.removed(entry);
+  }
+
+  /** Adopts the registry's current array once the entries match it. */
+  function settle(name: string, svc: ServiceHealth, list: readonly InstanceRegistration[]) {
+    svc.source = list;
+    svc.view = null;
+    if (svc.entries.size > 0) return svc;
+    services.delete(name);
+    return undefined;
+  }
+
   function sync(name: string): ServiceHealth | undefined {
     const list = registry.instancesOf(name);
     let svc = services.get(name);
@@ -78,25 +102,34 @@ export function createMembership(registry: Registry, hooks: MembershipHooks): Me
     for (const registration of list) {
       present.add(registration.instance_id);
       const entry = svc.entries.get(registration.instance_id);
-      if (!entry) {
-        add(svc, registration);
-      } else if (entry.registration !== registration) {
-        const urlChanged = entry.registration.health_check_url !== registration.health_check_url;
-        entry.registration = registration;
-        if (urlChanged) hooks.urlChanged(entry);
-      }
+      if (entry) update(entry, registration);
+      else add(svc, registration);
     }
     for (const entry of svc.entries.values()) {
-      if (present.has(entry.id)) continue;
-      entry.removed = true;
-      svc.entries.delete(entry.id);
-      hooks.removed(entry);
+      if (!present.has(entry.id)) remove(svc, entry);
     }
-    svc.source = list;
-    svc.view = null;
-    if (svc.entries.size > 0) return svc;
-    services.delete(name);
-    return undefined;
+    return settle(name, svc, list);
+  }
+
+  /**
+   * Every membership change comes with its own event, so the instance an event names is all that
+   * changed since the last one; should the counts still differ (a change without an event), the
+   * whole service is reconciled.
+   */
+  function syncInstance(name: string, id: string): void {
+    const svc = services.get(name);
+    if (!svc) {
+      sync(name);
+      return;
+    }
+    const registration = registry.get(name, id);
+    const entry = svc.entries.get(id);
+    if (registration && entry) update(entry, registration);
+    else if (registration) add(svc, registration);
+    else if (entry) remove(svc, entry);
+    const list = registry.instancesOf(name);
+    if (list.length === svc.entries.size) settle(name, svc, list);
+    else sync(name);
   }
 
   function* entries(): IterableIterator<Entry> {
@@ -105,6 +138,7 @@ export function createMembership(registry: Registry, hooks: MembershipHooks): Me
 
   return {
     sync,
+    syncInstance,
     current(name) {
       const svc = services.get(name);
       if (svc && svc.source === registry.instancesOf(name)) return svc;

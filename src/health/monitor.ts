@@ -11,7 +11,7 @@ import type { EventHub, GatewayEvent } from '../events.js';
 import type { Clock, Registry } from '../registry/types.js';
 import { systemClock } from '../registry/types.js';
 import { createMembership, type Entry } from './membership.js';
-import { createProber, type ProbeResult } from './probe.js';
+import { ABORTED, createProber, type ProbeResult, type Prober, type RunningProbe } from './probe.js';
 import { announceChange, countStatuses, describeState } from './report.js';
 import { NO_INSTANCES } from './routable.js';
 import { createScheduler } from './scheduler.js';
@@ -50,6 +50,25 @@ const JITTER = 0.1;
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
+/**
+ * The check of one entry, abortable both while its claim is asked (shared checks) and once its
+ * probe runs; an aborted check's result is never applied (see `checked`).
+ */
+class CheckSlot {
+  private aborted = false;
+  private probe: RunningProbe | null = null;
+
+  run(prober: Prober, url: string, done: (result: ProbeResult) => void): void {
+    if (this.aborted) queueMicrotask(() => done(ABORTED));
+    else this.probe = prober.start(url, done);
+  }
+
+  abort(): void {
+    this.aborted = true;
+    this.probe?.abort();
+  }
+}
+
 export function createHealthMonitor(deps: HealthMonitorDeps): HealthMonitor {
   const { config, registry, events, logger } = deps;
   const clock = deps.clock ?? systemClock;
@@ -65,6 +84,7 @@ export function createHealthMonitor(deps: HealthMonitorDeps): HealthMonitor {
     concurrency: config.healthCheckConcurrency,
     clock,
     runCheck,
+    random,
     runTimer: (entry) => {
       if (!entry.removed) commit(entry, expireEjection(entry.state, clock.now()));
     },
@@ -82,7 +102,7 @@ export function createHealthMonitor(deps: HealthMonitorDeps): HealthMonitor {
       // Another gateway may have checked it before this one heard of the instance.
       const known = shared.takeEarly(entry);
       if (known) adoptShared(entry, known);
-      else scheduleCheck(entry, clock.now() + random() * firstCheckWindow);
+      else scheduleFirst(entry, clock.now());
     },
     // A check in flight against the old URL is aborted; its completion re-checks at once.
     urlChanged: (entry) => (entry.check ? entry.check.abort() : scheduleCheck(entry, clock.now())),
@@ -100,6 +120,8 @@ export function createHealthMonitor(deps: HealthMonitorDeps): HealthMonitor {
     find: (service, id) => members.find(service, id),
     apply: (entry, result) => adoptShared(entry, result),
     entries: () => members.entries(),
+    events,
+    now: () => clock.now(),
   });
 
   function baseInterval(status: InstanceStatus): number {
@@ -108,6 +130,19 @@ export function createHealthMonitor(deps: HealthMonitorDeps): HealthMonitor {
 
   function intervalFor(status: InstanceStatus): number {
     return baseInterval(status) * (1 + JITTER * (2 * random() - 1));
+  }
+
+  /**
+   * The next check, an interval ±10 % on, in a slot the scheduler keeps evenly loaded. After an
+   * instance's first check (made at once, so as bunched as its registration was), the next one may
+   * come anywhere in the coming interval: a burst of registrations then spreads over a whole
+   * interval at once, instead of coming back as a burst of checks every interval.
+   */
+  function scheduleNext(entry: Entry, now: number, first = false): void {
+    if (!running || entry.removed) return;
+    const interval = baseInterval(entry.state.status);
+    const from = now + interval * (first ? JITTER : 1 - JITTER);
+    scheduler.scheduleCheckWithin(entry, from, now + interval * (1 + JITTER));
   }
 
   function* allStates() {
@@ -120,18 +155,42 @@ export function createHealthMonitor(deps: HealthMonitorDeps): HealthMonitor {
     if (running && !entry.removed) scheduler.scheduleCheck(entry, at);
   }
 
-  async function runCheck(entry: Entry): Promise<void> {
-    if (entry.removed || entry.check || !running) return;
-    const url = entry.registration.health_check_url;
-    const controller = new AbortController();
-    entry.check = controller;
-    let result: ProbeResult | null;
-    try {
-      // null: another gateway holds this round's check and will share its result.
-      result = (await shared.mayCheck(entry)) ? await prober.probe(url, controller.signal) : null;
-    } finally {
-      entry.check = null;
+  /**
+   * A first check: at once (at the next slot boundary, so the instances of a burst of registrations
+   * are checked together, on one timer wake-up), or spread over `firstCheckWindow` while start()
+   * adopts a large registry.
+   */
+  function scheduleFirst(entry: Entry, now: number): void {
+    if (running && !entry.removed) scheduler.scheduleCheckWithin(entry, now, now + firstCheckWindow);
+  }
+
+  /**
+   * One due check; calls `done` when it is over (freeing its concurrency slot). The hot path: with
+   * no sharing, one probe and its callback, no promise or timer of its own.
+   */
+  function runCheck(entry: Entry, done: () => void): undefined {
+    if (entry.removed || entry.check || !running) {
+      done();
+      return;
     }
+    const url = entry.registration.health_check_url;
+    const check = new CheckSlot();
+    entry.check = check;
+    // null: another gateway holds this round's check and will share its result.
+    const finish = (result: ProbeResult | null): void => {
+      entry.check = null;
+      try {
+        checked(entry, url, result);
+      } catch (err) {
+        logger?.error({ err }, 'health check job failed');
+      }
+      done();
+    };
+    if (!deps.sharing) check.run(prober, url, finish);
+    else void shared.mayCheck(entry).then((mine) => (mine ? check.run(prober, url, finish) : finish(null)));
+  }
+
+  function checked(entry: Entry, url: string, result: ProbeResult | null): void {
     // Deregistered or closed meanwhile: the result must not resurrect anything.
     if (entry.removed || !running) return;
     if (entry.registration.health_check_url !== url) {
@@ -139,12 +198,13 @@ export function createHealthMonitor(deps: HealthMonitorDeps): HealthMonitor {
       return;
     }
     const now = clock.now();
+    const first = entry.state.lastCheckAt === null;
     if (result !== null) {
       deps.onCheck?.(entry.registration.service_name, result.ok);
       commit(entry, applyResult(entry.state, { ok: result.ok, reason: result.reason, at: now }, thresholds));
       shared.published(entry, result, now);
     }
-    scheduleCheck(entry, now + intervalFor(entry.state.status));
+    scheduleNext(entry, now, first);
   }
 
   /** A result another gateway checked; older than what this one knows (or its own echo) is ignored. */
@@ -154,11 +214,13 @@ export function createHealthMonitor(deps: HealthMonitorDeps): HealthMonitor {
     if (last !== null && result.at <= last) return;
     commit(entry, applyShared(entry.state, result));
     // Just checked by someone: this gateway's next attempt moves a full interval on.
-    if (!entry.check) scheduleCheck(entry, clock.now() + intervalFor(entry.state.status));
+    if (!entry.check) scheduleNext(entry, clock.now());
   }
 
   function commit(entry: Entry, transition: Transition): void {
+    const before = entry.state;
     entry.state = transition.state;
+    shared.passiveChanged(entry, before, transition);
     if (!transition.change) return;
     members.invalidate(entry);
     announceChange(events, logger, entry, transition.change, iso(clock.now()));
@@ -174,7 +236,7 @@ export function createHealthMonitor(deps: HealthMonitorDeps): HealthMonitor {
 
   function onEvent(event: GatewayEvent): void {
     if (event.type === 'registered' || event.type === 'deregistered' || event.type === 'expired') {
-      members.sync(event.service_name);
+      members.syncInstance(event.service_name, event.instance_id);
     }
   }
 
@@ -188,8 +250,7 @@ export function createHealthMonitor(deps: HealthMonitorDeps): HealthMonitor {
       // Instances seen before start() (through routable()) have no check pending yet.
       const now = clock.now();
       for (const entry of members.entries()) {
-        if (scheduler.checkDueAt(entry) === undefined)
-          scheduleCheck(entry, now + random() * firstCheckWindow);
+        if (scheduler.checkDueAt(entry) === undefined) scheduleFirst(entry, now);
       }
     } finally {
       firstCheckWindow = 0;

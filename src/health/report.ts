@@ -11,15 +11,24 @@ const NEVER_SEEN: InstanceHealth = Object.freeze({
   consecutive_failures: 0,
 });
 
+// States are immutable (each change makes a new one), so each is described once, however often
+// listings and registration answers (the whole service, every time) read it.
+const described = new WeakMap<HealthState, InstanceHealth>();
+
 /** The API's facts of one instance; UNKNOWN and nulls for one the monitor has not seen. */
 export function describeState(state: HealthState | undefined): InstanceHealth {
   if (!state) return NEVER_SEEN;
-  return {
-    status: state.status,
-    last_check_at: state.lastCheckAt === null ? null : new Date(state.lastCheckAt).toISOString(),
-    last_error: state.lastError,
-    consecutive_failures: state.consecutiveFailures,
-  };
+  let facts = described.get(state);
+  if (!facts) {
+    facts = Object.freeze({
+      status: state.status,
+      last_check_at: state.lastCheckAt === null ? null : new Date(state.lastCheckAt).toISOString(),
+      last_error: state.lastError,
+      consecutive_failures: state.consecutiveFailures,
+    });
+    described.set(state, facts);
+  }
+  return facts;
 }
 
 export function countStatuses(states: Iterable<HealthState>): HealthSummary {

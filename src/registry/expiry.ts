@@ -69,9 +69,8 @@ export function createExpiry(deps: ExpiryDeps): Expiry {
       await expireInStore(due, now).catch(() => due.forEach(retry));
       return;
     }
-    for (const r of due) {
-      await removeLocally(r, now).catch(() => retry(r));
-    }
+    // All at once: the store applies them in order, in one commit where it can (group commit).
+    await Promise.all(due.map((r) => removeLocally(r, now).catch(() => retry(r))));
   }
 
   return {

@@ -19,6 +19,7 @@ import {
   systemClock,
 } from './types.js';
 import { validateRegistration } from './validate.js';
+import { createWriteQueue, type WriteScope } from './write-queue.js';
 
 export interface RegistryDeps {
   readonly store: RegistryStore;
@@ -35,11 +36,12 @@ function validationError(errors: FieldError[]): GatewayError {
 }
 
 /**
- * The membership owner. Every write runs through one queue (so two registrations of the same
- * instance cannot interleave between their store write and their memory update), reaches the
- * store first, and only then changes memory and emits its event: nothing is announced that a
- * restart would lose, and a failed store write changes nothing. Changes a shared store reports
- * (other gateways' writes, see sync.ts) run through the same queue, in the store's order.
+ * The membership owner. Every write runs through one queue (write-queue.ts: two writes of the same
+ * instance cannot interleave between their store write and their memory update, while writes to
+ * different instances run together and share the store's commit), reaches the store first, and
+ * only then changes memory and emits its event: nothing is announced that a restart would lose,
+ * and a failed store write changes nothing. Changes a shared store reports (other gateways'
+ * writes, see sync.ts) run through the same queue, in the store's order, after every earlier write.
  */
 export function createRegistry(deps: RegistryDeps): Registry {
   const { store, events, logger } = deps;
@@ -50,7 +52,7 @@ export function createRegistry(deps: RegistryDeps): Registry {
   let closed = false;
   let startPromise: Promise<void> | null = null;
   let closePromise: Promise<void> | null = null;
-  let tail: Promise<unknown> = Promise.resolve();
+  const writes = createWriteQueue();
   let unsubscribe: (() => void) | null = null;
 
   const view: View = {
@@ -72,18 +74,17 @@ export function createRegistry(deps: RegistryDeps): Registry {
     },
   };
 
+  /** A task after every earlier write, before every later one. */
   function enqueue<T>(task: () => T | Promise<T>): Promise<T> {
-    const run = tail.then(task);
-    tail = run.catch(() => undefined);
-    return run;
+    return writes.run('all', task);
   }
 
-  function serialize<T>(task: () => Promise<T>): Promise<T> {
+  function serialize<T>(scope: WriteScope, task: () => Promise<T>): Promise<T> {
     if (closed) return Promise.reject(new GatewayError('GW_ERR_SHUTTING_DOWN', 'The registry is closed'));
     if (!started) {
       return Promise.reject(new GatewayError('GW_ERR_STORE_UNAVAILABLE', 'The registry is not started yet'));
     }
-    return enqueue(task);
+    return writes.run(scope, task);
   }
 
   async function durably<T>(action: string, op: () => Promise<T>): Promise<T> {
@@ -102,7 +103,7 @@ export function createRegistry(deps: RegistryDeps): Registry {
 
   /** Expires the given instances whose lease has run out (a renewal may have raced the timer). */
   function expireKeys(keys: readonly string[]): Promise<void> {
-    return serialize(() => expiry.expireDue(keys, clock.now())).catch(() => undefined); // closed
+    return serialize('all', () => expiry.expireDue(keys, clock.now())).catch(() => undefined); // closed
   }
 
   // Changes other writers made to a shared store (see follow.ts and sync.ts).
@@ -204,11 +205,15 @@ export function createRegistry(deps: RegistryDeps): Registry {
     async register(input) {
       const checked = validateRegistration(input, { checkAddress: deps.checkAddress });
       if (!checked.ok) throw validationError(checked.errors);
-      return serialize(() => put(checked.value));
+      const { service_name: service, instance_id: instance } = checked.value;
+      return serialize({ service, instance }, () => put(checked.value));
     },
-    deregisterService: (serviceName) => serialize(() => removeService(serviceName)),
-    deregisterInstance: (serviceName, instanceId) => serialize(() => removeInstance(serviceName, instanceId)),
-    heartbeat: (serviceName, instanceId) => serialize(() => renew(serviceName, instanceId)),
+    deregisterService: (service) => serialize({ service }, () => removeService(service)),
+    deregisterInstance: (service, instance) =>
+      serialize({ service, instance }, () => removeInstance(service, instance)),
+    // A store that owns expiry may expire other instances on the way (expiry.expireNow).
+    heartbeat: (service, instance) =>
+      serialize(store.expireLeases ? 'all' : { service, instance }, () => renew(service, instance)),
     instancesOf: (serviceName) => members.instancesOf(serviceName),
     get: (serviceName, instanceId) => members.get(serviceName, instanceId),
     serviceNames: () => members.serviceNames(),
@@ -236,7 +241,7 @@ export function createRegistry(deps: RegistryDeps): Registry {
         unsubscribe?.();
         follower.close();
         leases.close();
-        await tail; // let accepted writes finish: none is cut between store and memory
+        await writes.idle(); // let accepted writes finish: none is cut between store and memory
         await store.close();
       })();
       return closePromise;

@@ -1,4 +1,6 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { classifyError, createProber, type Prober } from '../../src/health/probe.js';
 import { closedPort, type HealthServer, startHealthServer } from './helpers.js';
 
@@ -59,6 +61,73 @@ describe('probe (GET health_check_url)', () => {
     for (let i = 0; i < 5; i++) expect((await prober.probe(`${server.url}/health`)).ok).toBe(true);
     expect(server.hits).toBe(5);
     expect(server.connections).toBeLessThanOrEqual(2);
+  });
+
+  it('times out many checks in flight, each at its deadline', async () => {
+    server = await startHealthServer('hang');
+    prober = createProber({ timeoutMs: 200 });
+    const started = Date.now();
+    const results = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => prober!.probe(`${server!.url}/i${i}/health`)),
+    );
+    expect(new Set(results.map((r) => r.reason))).toEqual(new Set(['health check timed out']));
+    expect(Date.now() - started).toBeGreaterThanOrEqual(190);
+    expect(Date.now() - started).toBeLessThan(1_000);
+  });
+
+  it('arms one timer for many checks that finish in time, not one per check', async () => {
+    server = await startHealthServer('ok');
+    prober = createProber({ timeoutMs: 2_000 });
+    const setTimeoutSpy = vi.spyOn(globalThis, 'setTimeout');
+    try {
+      const results = await Promise.all(
+        Array.from({ length: 30 }, (_, i) => prober!.probe(`${server!.url}/i${i}/health`)),
+      );
+      expect(results.every((r) => r.ok)).toBe(true);
+      // The prober's sweep (undici's connect timers are per connection, not per check).
+      const sweeps = setTimeoutSpy.mock.calls.filter(([fn]) => (fn as () => void).name === 'sweep');
+      expect(sweeps).toHaveLength(1);
+    } finally {
+      setTimeoutSpy.mockRestore();
+    }
+  });
+
+  it('passes a 2xx whose body never ends once it drained 128 KiB, without waiting for the timeout', async () => {
+    const endless = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      const chunk = Buffer.alloc(16 * 1024, 'x');
+      const more = () => {
+        while (res.write(chunk));
+        res.once('drain', more);
+      };
+      more();
+    });
+    await new Promise<void>((resolve) => endless.listen(0, '127.0.0.1', resolve));
+    try {
+      prober = createProber({ timeoutMs: 5_000 });
+      const started = Date.now();
+      const { port } = endless.address() as AddressInfo;
+      expect(await prober.probe(`http://127.0.0.1:${port}/health`)).toEqual({
+        ok: true,
+        reason: 'health check passed',
+      });
+      expect(Date.now() - started).toBeLessThan(2_000);
+    } finally {
+      endless.closeAllConnections();
+      await new Promise((resolve) => endless.close(resolve));
+    }
+  });
+
+  it('start() reports through its callback, never synchronously, and abort() answers "aborted"', async () => {
+    server = await startHealthServer('hang');
+    prober = createProber({ timeoutMs: 5_000 });
+    const results: string[] = [];
+    prober.start('not a url', (r) => results.push(r.reason));
+    const running = prober.start(`${server.url}/health`, (r) => results.push(r.reason));
+    running.abort();
+    expect(results).toEqual([]);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(results).toEqual(['connection failed: ERR_INVALID_URL', 'health check aborted']);
   });
 
   it('stops at once when its signal aborts', async () => {

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createScheduler, type Scheduler } from '../../src/health/scheduler.js';
+import { createScheduler, MAX_STARTS_PER_TURN, type Scheduler } from '../../src/health/scheduler.js';
 
 const clock = { now: () => Date.now() };
 
@@ -158,6 +158,76 @@ describe('scheduler', () => {
     expect(scheduler.pending).toBe(1);
     await vi.advanceTimersByTimeAsync(2_000);
     expect(started).toEqual(['a']);
+    scheduler.stop();
+  });
+
+  it('spreads checks over their windows evenly, on slot boundaries, one wake-up per slot', async () => {
+    const { scheduler, started } = setup(10_000);
+    scheduler.start();
+    const now = Date.now();
+    // 2,000 checks all wanting the same 1 s window: 100 slots of 10 ms, about 20 each.
+    for (let i = 0; i < 2_000; i++) {
+      const at = scheduler.scheduleCheckWithin(`k${i}`, now + 9_000, now + 10_000);
+      expect(at).toBeGreaterThanOrEqual(now + 9_000);
+      expect(at).toBeLessThanOrEqual(now + 10_000);
+      expect((at - now) % 10).toBe(0);
+    }
+    const perSlot = new Map<number, number>();
+    for (let i = 0; i < 2_000; i++) {
+      const at = scheduler.checkDueAt(`k${i}`)!;
+      perSlot.set(at, (perSlot.get(at) ?? 0) + 1);
+    }
+    expect(perSlot.size).toBeGreaterThanOrEqual(95);
+    expect(Math.max(...perSlot.values())).toBeLessThanOrEqual(30); // random placement: ~35+
+    await vi.advanceTimersByTimeAsync(10_000);
+    for (let i = 0; i < 3; i++) await vi.advanceTimersByTimeAsync(1); // the last slot's later turns
+    expect(started).toHaveLength(2_000);
+    scheduler.stop();
+  });
+
+  it('starts at most MAX_STARTS_PER_TURN checks per turn of the event loop', async () => {
+    const { scheduler, started } = setup(1_000);
+    scheduler.start();
+    for (let i = 0; i < 40; i++) scheduler.scheduleCheck(`k${i}`, Date.now() + 5);
+    await vi.advanceTimersByTimeAsync(5);
+    expect(started.length).toBeGreaterThanOrEqual(MAX_STARTS_PER_TURN);
+    expect(started.length).toBeLessThan(40);
+    for (let i = 0; i < 3; i++) await vi.advanceTimersByTimeAsync(1); // the next turns
+    expect(started).toHaveLength(40);
+    expect(started).toEqual(Array.from({ length: 40 }, (_, i) => `k${i}`)); // still in order
+    scheduler.stop();
+  });
+
+  it('keeps due order through many moves (earlier and later) and cancels', async () => {
+    const { scheduler, started } = setup(10_000);
+    scheduler.start();
+    const now = Date.now();
+    let state = 42;
+    const rand = (n: number) => {
+      state = (state * 1_103_515_245 + 12_345) % 2_147_483_648;
+      return state % n;
+    };
+    const due = new Map<string, number>();
+    for (let round = 0; round < 5; round++) {
+      for (let i = 0; i < 300; i++) {
+        const key = `k${rand(400)}`;
+        const at = now + 1 + rand(5_000);
+        scheduler.scheduleCheck(key, at);
+        due.set(key, at);
+      }
+      for (let i = 0; i < 20; i++) {
+        const key = `k${rand(400)}`;
+        scheduler.cancel(key);
+        due.delete(key);
+      }
+    }
+    expect(scheduler.pending).toBe(due.size);
+    for (const [key, at] of due) expect(scheduler.checkDueAt(key)).toBe(at);
+    await vi.advanceTimersByTimeAsync(6_000);
+    for (let i = 0; i < 3; i++) await vi.advanceTimersByTimeAsync(1);
+    expect(new Set(started)).toEqual(new Set(due.keys()));
+    const times = started.map((key) => due.get(key)!);
+    expect(times).toEqual([...times].sort((a, b) => a - b));
     scheduler.stop();
   });
 });

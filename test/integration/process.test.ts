@@ -39,6 +39,14 @@ describe('the gateway process', () => {
     expect((await gw.exited).signal).toBe('SIGKILL');
   }
 
+  /** A gateway on its own SQLite file, checking too rarely to matter. */
+  const sqliteEnv = (file: string) => ({
+    REGISTRY_STORE: 'sqlite',
+    REGISTRY_PATH: join(dir, file),
+    HEALTH_CHECK_INTERVAL_MS: '60000',
+  });
+  const services = (url: string) => `${url}/api/discovery/services`;
+
   it('registrations survive a clean restart on the same SQLite file', async () => {
     const path = join(dir, 'clean.db');
     const first = await startGateway({
@@ -75,13 +83,7 @@ describe('the gateway process', () => {
   });
 
   it('every admin write that got its 2xx survives a SIGKILL right after it', async () => {
-    const env = {
-      REGISTRY_STORE: 'sqlite',
-      REGISTRY_PATH: join(dir, 'killed.db'),
-      HEALTH_CHECK_INTERVAL_MS: '60000',
-    };
-    const services = (url: string) => `${url}/api/discovery/services`;
-
+    const env = sqliteEnv('killed.db');
     let { gw, url } = await start(env);
     await call('POST', services(url), { service_name: 'a', base_url: 'http://127.0.0.1:9/a' });
     const b = await call<Service>('POST', services(url), {
@@ -108,6 +110,25 @@ describe('the gateway process', () => {
     const after = await call<Service>('GET', `${services(url)}/b`);
     expect(after.status).toBe(200);
     expect(after.body.instances[0]!.lease_expires_at).toBe(beat.body.lease_expires_at);
+    await kill(gw);
+  });
+
+  it('registrations answered together (group commit: one fsync for many) all survive a SIGKILL', async () => {
+    const env = sqliteEnv('batched.db');
+    let { gw, url } = await start(env);
+    // Concurrent: their writes reach the store in the same turn and share its commits.
+    const answers = await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        call('POST', services(url), { service_name: `batch-${i % 4}`, base_url: `http://127.0.0.1:9/b${i}` }),
+      ),
+    );
+    expect(answers.map((a) => a.status)).toEqual(Array(40).fill(201));
+    await kill(gw); // at once after the last 2xx
+
+    ({ gw, url } = await start(env));
+    const listed = await call<{ services: Service[] }>('GET', services(url));
+    const urls = listed.body.services.flatMap((s) => s.instances.map((i) => i.base_url));
+    expect(urls.sort()).toEqual(Array.from({ length: 40 }, (_, i) => `http://127.0.0.1:9/b${i}`).sort());
     await kill(gw);
   });
 

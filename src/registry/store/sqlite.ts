@@ -2,12 +2,14 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { InstanceRegistration } from '../types.js';
+import { createGroupCommit } from './group-commit.js';
 import type { RegistryStore } from './types.js';
 
 /**
- * The embedded, durable store: one SQLite file. better-sqlite3 is synchronous, so each method
- * has finished its commit (and, with `synchronous = FULL`, its fsync of the WAL) when its promise
- * settles: a 2xx answered after `put` survives a SIGKILL of the gateway right after.
+ * The embedded, durable store: one SQLite file. Writes go through group commit (group-commit.ts):
+ * writes that arrive together share one transaction and so one fsync of the WAL, each fails only
+ * on its own, and every promise settles only after the commit (with `synchronous = FULL`, after
+ * the fsync): a 2xx answered after `put` survives a SIGKILL of the gateway right after.
  */
 
 /** Schema migrations, applied in order; `PRAGMA user_version` records how many ran. */
@@ -100,8 +102,13 @@ export interface SqliteStore extends RegistryStore {
   settings(): { journalMode: string; synchronous: number };
 }
 
+export interface SqliteStoreOptions {
+  /** Told after each flush of queued writes: how many writes it carried (tests, diagnostics). */
+  readonly onCommit?: (writes: number) => void;
+}
+
 /** Opens (creating the folder, the file and the schema if missing) the SQLite store at `path`. */
-export function createSqliteStore(path: string): SqliteStore {
+export function createSqliteStore(path: string, options: SqliteStoreOptions = {}): SqliteStore {
   let db: Database.Database;
   try {
     db = openDatabase(path);
@@ -124,6 +131,7 @@ export function createSqliteStore(path: string): SqliteStore {
   const selectOne = db.prepare('SELECT 1');
   // One read transaction: a consistent snapshot, and one lock instead of one per row.
   const loadAll = db.transaction(() => selectAll.all().map(fromRow));
+  const writes = createGroupCommit(db, options.onCommit);
 
   return {
     name: 'sqlite',
@@ -133,19 +141,22 @@ export function createSqliteStore(path: string): SqliteStore {
       synchronous: db.pragma('synchronous', { simple: true }) as number,
     }),
     async load() {
+      writes.flush(); // a read sees every write queued before it
       return loadAll.deferred();
     },
-    async put(registration) {
-      upsert.run(toRow(registration));
+    put(registration) {
+      return writes.submit(() => {
+        upsert.run(toRow(registration));
+      });
     },
-    async remove(serviceName, instanceId) {
-      return deleteOne.run(serviceName, instanceId).changes > 0;
+    remove(serviceName, instanceId) {
+      return writes.submit(() => deleteOne.run(serviceName, instanceId).changes > 0);
     },
-    async removeService(serviceName) {
-      return deleteService.run(serviceName).changes;
+    removeService(serviceName) {
+      return writes.submit(() => deleteService.run(serviceName).changes);
     },
-    async renewLease(serviceName, instanceId, leaseExpiresAt) {
-      return renew.run(leaseExpiresAt, serviceName, instanceId).changes > 0;
+    renewLease(serviceName, instanceId, leaseExpiresAt) {
+      return writes.submit(() => renew.run(leaseExpiresAt, serviceName, instanceId).changes > 0);
     },
     async ping() {
       if (!db.open) return false;
@@ -157,7 +168,9 @@ export function createSqliteStore(path: string): SqliteStore {
       }
     },
     async close() {
-      if (db.open) db.close();
+      if (!db.open) return;
+      writes.flush(); // writes already accepted are committed first
+      db.close();
     },
   };
 }
