@@ -1,18 +1,9 @@
 // Benchmark settings: environment variables, overridden by flags.
-import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HAS_WRK } from './load.mjs';
 
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
-
-/** The node flags the gateway ships with: those of `npm run start:gateway` (package.json). */
-export function shippedNodeFlags() {
-  const script = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).scripts['start:gateway'];
-  const match = /^node((?: --[^ ]+)*) dist\/src\/main\.js$/.exec(script);
-  if (!match) throw new Error(`cannot read node flags from the start:gateway script: ${script}`);
-  return match[1].trim();
-}
 
 const HELP = `npm run bench [-- flags]
 
@@ -33,8 +24,7 @@ const HELP = `npm run bench [-- flags]
   --stream-bytes N     bytes each way in the stream scenario (BENCH_STREAM_BYTES, 1 GiB)
   --compare DIR[,DIR]  also measure the gateway built in each DIR/dist (an A/B of a change);
                        DIR::FLAGS starts that one as node FLAGS (e.g. .::--max-semi-space-size=4)
-  --node-flags FLAGS   node flags for the gateway, space-separated (BENCH_GATEWAY_NODE_FLAGS; default:
-                       those of npm run start:gateway, as shipped)
+  --node-flags FLAGS   node flags for the gateway, space-separated (BENCH_GATEWAY_NODE_FLAGS)
   --targets a,b        gateway,fastify-http-proxy,fast-gateway,direct (BENCH_TARGETS, default all)
   --gateway-root DIR   measure the build in DIR/dist instead of this checkout's (BENCH_GATEWAY_ROOT)
   --no-build           use dist/ as it is, without rebuilding stale sources (BENCH_NO_BUILD=1)
@@ -105,12 +95,10 @@ export function parseOptions(argv = process.argv.slice(2), env = process.env) {
       .split(',')
       .filter(Boolean)
       .map((entry) => {
-        const [dir, flags = shippedNodeFlags()] = entry.split('::');
+        const [dir, flags = ''] = entry.split('::');
         return { root: resolve(dir), nodeArgs: flags.split(' ').filter(Boolean) };
       }),
-    nodeArgs: (flag(argv, 'node-flags') ?? env.BENCH_GATEWAY_NODE_FLAGS ?? shippedNodeFlags())
-      .split(' ')
-      .filter(Boolean),
+    nodeArgs: (flag(argv, 'node-flags') ?? env.BENCH_GATEWAY_NODE_FLAGS ?? '').split(' ').filter(Boolean),
     targets: pick('targets', 'BENCH_TARGETS', 'gateway,fastify-http-proxy,fast-gateway,direct').split(','),
     gatewayRoot: resolve(flag(argv, 'gateway-root') ?? env.BENCH_GATEWAY_ROOT ?? ROOT),
     build: !argv.includes('--no-build') && env.BENCH_NO_BUILD !== '1',

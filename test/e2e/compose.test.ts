@@ -183,7 +183,7 @@ describe('Dockerfiles', () => {
     expect(last('USER')?.text).toBe('node');
     expect(last('EXPOSE')?.text).toBe('8000');
     expect(healthcheckCommand(last('HEALTHCHECK')!)).toEqual(['node', 'dist/scripts/healthcheck.js']);
-    expect(commandArgv(last('CMD')!.text)).toEqual(['node', '--max-semi-space-size=8', 'dist/src/main.js']);
+    expect(commandArgv(last('CMD')!.text)).toEqual(['node', 'dist/src/main.js']);
     expect(final.instructions.some((i) => i.keyword === 'RUN' && /npm (ci|install)/.test(i.text))).toBe(
       false,
     );
