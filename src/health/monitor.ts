@@ -133,16 +133,20 @@ export function createHealthMonitor(deps: HealthMonitorDeps): HealthMonitor {
   }
 
   /**
-   * The next check, an interval ±10 % on, in a slot the scheduler keeps evenly loaded. After an
-   * instance's first check (made at once, so as bunched as its registration was), the next one may
-   * come anywhere in the coming interval: a burst of registrations then spreads over a whole
-   * interval at once, instead of coming back as a burst of checks every interval.
+   * The next check, an interval ±10 % after `since`, in a slot the scheduler keeps evenly loaded.
+   * After a check, `since` is when it was due rather than when it ended, so a check held back (a
+   * busy loop, instances that hung until their timeout) keeps its place in the interval instead of
+   * bunching with the others held back with it. One held back most of an interval, and an
+   * instance's first check (made at once, so as bunched as its registration was), place the next
+   * one anywhere in the coming interval: a burst then spreads over a whole interval at once,
+   * instead of coming back as a burst every interval.
    */
-  function scheduleNext(entry: Entry, now: number, first = false): void {
+  function scheduleNext(entry: Entry, now: number, since = now, first = false): void {
     if (!running || entry.removed) return;
     const interval = baseInterval(entry.state.status);
-    const from = now + interval * (first ? JITTER : 1 - JITTER);
-    scheduler.scheduleCheckWithin(entry, from, now + interval * (1 + JITTER));
+    const anew = first || since + interval * (1 - JITTER) < now;
+    const from = anew ? now + interval * JITTER : since + interval * (1 - JITTER);
+    scheduler.scheduleCheckWithin(entry, from, (anew ? now : since) + interval * (1 + JITTER));
   }
 
   function* allStates() {
@@ -199,12 +203,14 @@ export function createHealthMonitor(deps: HealthMonitorDeps): HealthMonitor {
     }
     const now = clock.now();
     const first = entry.state.lastCheckAt === null;
+    // When this check was due (not later than now: it may have been moved on meanwhile).
+    const due = Math.min(scheduler.lastCheckDueAt(entry) ?? now, now);
     if (result !== null) {
       deps.onCheck?.(entry.registration.service_name, result.ok);
       commit(entry, applyResult(entry.state, { ok: result.ok, reason: result.reason, at: now }, thresholds));
       shared.published(entry, result, now);
     }
-    scheduleNext(entry, now, first);
+    scheduleNext(entry, now, due, first);
   }
 
   /** A result another gateway checked; older than what this one knows (or its own echo) is ignored. */

@@ -74,6 +74,8 @@ export interface Scheduler<K> {
   scheduleTimer(key: K, at: number): void;
   /** Due time of the pending check of `key`, undefined if none is waiting for its time. */
   checkDueAt(key: K): number | undefined;
+  /** Due time of the pending check of `key`, else of its last one (the one running, say). */
+  lastCheckDueAt(key: K): number | undefined;
   /** Drops every pending job of `key` (a check already running finishes on its own). */
   cancel(key: K): void;
   start(): void;
@@ -318,6 +320,9 @@ export function createScheduler<K>(options: SchedulerOptions<K>): Scheduler<K> {
     checkDueAt(key) {
       const node = nodes.check.get(key);
       return node && node.index >= 0 ? node.at : undefined;
+    },
+    lastCheckDueAt(key) {
+      return nodes.check.get(key)?.at;
     },
     cancel(key) {
       for (const kind of ['check', 'timer'] as const) {

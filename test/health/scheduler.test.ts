@@ -230,4 +230,18 @@ describe('scheduler', () => {
     expect(times).toEqual([...times].sort((a, b) => a - b));
     scheduler.stop();
   });
+
+  it('remembers when the check that runs was due (the monitor counts the next interval from it)', async () => {
+    const { scheduler, started } = setup();
+    scheduler.start();
+    const due = Date.now() + 50;
+    scheduler.scheduleCheck('a', due);
+    await vi.advanceTimersByTimeAsync(80);
+    expect(started).toEqual(['a']);
+    expect(scheduler.checkDueAt('a')).toBeUndefined(); // none pending
+    expect(scheduler.lastCheckDueAt('a')).toBe(due);
+    scheduler.cancel('a');
+    expect(scheduler.lastCheckDueAt('a')).toBeUndefined();
+    scheduler.stop();
+  });
 });
