@@ -65,8 +65,16 @@ describe('retries on another instance (SPEC section 5)', () => {
     const resetting = await startInstance(resetAfterBody);
     const other = await startInstance(echo('other'));
     const gw = await startGateway();
-    await gw.register({ service_name: 'svc', base_url: resetting.url, weight: 1000 });
-    await gw.register({ service_name: 'svc', base_url: other.url });
+    await gw.register({
+      service_name: 'svc',
+      base_url: resetting.url,
+      instance_id: 'resetting',
+      weight: 1000,
+    });
+    await gw.register({ service_name: 'svc', base_url: other.url, instance_id: 'other' });
+    // Both routable alike, so the replay has another instance to go to.
+    await gw.waitStatus('svc', 'resetting', 'HEALTHY');
+    await gw.waitStatus('svc', 'other', 'HEALTHY');
     const body = randomBytes(60_000);
     const reply = await send('POST', `${gw.url}/proxy/svc/orders`, {
       body,
@@ -97,9 +105,12 @@ describe('retries on another instance (SPEC section 5)', () => {
     const b = await startInstance((req) => req.socket.destroy());
     const c = await startInstance(echo('c'));
     const gw = await startGateway();
-    await gw.register({ service_name: 'svc', base_url: a.url, weight: 1000 });
-    await gw.register({ service_name: 'svc', base_url: b.url, weight: 500 });
-    await gw.register({ service_name: 'svc', base_url: c.url });
+    await gw.register({ service_name: 'svc', base_url: a.url, instance_id: 'a', weight: 1000 });
+    await gw.register({ service_name: 'svc', base_url: b.url, instance_id: 'b', weight: 500 });
+    await gw.register({ service_name: 'svc', base_url: c.url, instance_id: 'c' });
+    // All three routable alike: were c still UNKNOWN while a and b passed their checks, only a and b
+    // would be candidates (SPEC section 5) and the third attempt would go back to a.
+    for (const id of ['a', 'b', 'c']) await gw.waitStatus('svc', id, 'HEALTHY');
     const reply = await send('GET', `${gw.url}/proxy/svc/x`);
     expect(reply.status).toBe(200);
     expect([a.hits, b.hits, c.hits]).toEqual([1, 1, 1]);
@@ -124,6 +135,7 @@ describe('retries on another instance (SPEC section 5)', () => {
     await gw.register({ service_name: 'svc', base_url: resetting.url, instance_id: 'bad', weight: 1000 });
     await gw.register({ service_name: 'svc', base_url: good.url, instance_id: 'good' });
     await gw.waitStatus('svc', 'bad', 'HEALTHY');
+    await gw.waitStatus('svc', 'good', 'HEALTHY');
     for (let i = 0; i < 3; i++) expect((await send('GET', `${gw.url}/proxy/svc/x`)).status).toBe(200);
     // Three consecutive passive failures (PASSIVE_FAILURE_THRESHOLD) eject the instance.
     expect(gw.gateway.health.healthOf('svc', 'bad').status).toBe('UNHEALTHY');
