@@ -63,6 +63,11 @@ export function spanIdOf(traceparent: string): string {
   return traceparent.slice(36, 52);
 }
 
+/** The trace id of the traceparent sent on, for the access line: null when none was sent. */
+export function sentTraceId(sent: string | undefined): string | null {
+  return sent === undefined || sent === '' ? null : traceIdOf(sent);
+}
+
 /** The trace id of a traceparent that nextTraceparent produced (or any valid one). */
 export function traceIdOf(traceparent: string): string {
   return traceparent.slice(3, 35);

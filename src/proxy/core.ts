@@ -12,6 +12,7 @@ import type { HealthMonitor } from '../health/types.js';
 import { type AccessLine, accessLogEnabled, accessPath, logAccess } from '../observability/access-log.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import type { RequestSpans } from '../observability/spans.js';
+import type { TraceSampler } from '../observability/tracing.js';
 import type { InstanceRegistration, Registry } from '../registry/types.js';
 import {
   type CompiledRoute,
@@ -65,6 +66,8 @@ export class ProxyCore {
   readonly accessLog: boolean;
   /** OTLP span export (OTEL_EXPORTER_OTLP_ENDPOINT), or null: off. */
   readonly spans: RequestSpans | null;
+  /** The span exporter's sampler, which sets the sampled flag sent on; null when export is off. */
+  readonly traceSampler: TraceSampler | null;
   /** Who the client is (TRUST_PROXY): `hash_on: ip` and budgets. */
   readonly clientIp: ClientIpResolver;
   readonly guardDeps: GuardDeps;
@@ -84,6 +87,7 @@ export class ProxyCore {
     this.logger = deps.logger;
     this.accessLog = config.accessLog;
     this.spans = deps.spans ?? null;
+    this.traceSampler = this.spans === null ? null : this.spans.sample;
     this.clientIp = deps.security?.clientIp ?? peerAddress;
     this.guardDeps = deps.security ?? {
       store: createMemoryRateLimitStore(),
@@ -195,9 +199,15 @@ export class ProxyCore {
     requestId: string,
   ): void {
     answerRefusal(res, refused, method, target.service, target.route, requestId, this.retryAfter);
-    // Unregistered names stay out of the service label: clients must not mint metric series.
-    const label = refused === 'GW_ERR_NO_HEALTHY_INSTANCE' ? target.service : '';
-    this.answered(req, res, method, target.service, label, requestId);
+    this.answered(req, res, method, target.service, this.refusalLabel(refused, target), requestId);
+  }
+
+  /**
+   * The service name a refusal is counted (and its span named) under: only a 503's service is a
+   * registered one; other names stay out, so clients cannot mint metric series or span names.
+   */
+  refusalLabel(refused: Refusal, target: Target): string {
+    return refused === 'GW_ERR_NO_HEALTHY_INSTANCE' ? target.service : '';
   }
 
   /**

@@ -13,7 +13,7 @@ import type { TLSSocket } from 'node:tls';
 import type { Dispatcher } from 'undici';
 import { type HashOn, type Instances, type PickContext, stickyKey } from '../balancer/index.js';
 import { type AccessLine, accessPath, roundMs } from '../observability/access-log.js';
-import { type TraceSampler, traceIdOf } from '../observability/tracing.js';
+import { sentTraceId, type TraceSampler } from '../observability/tracing.js';
 import type { InstanceRegistration } from '../registry/types.js';
 import { type CompiledRoute, joinPath } from '../routing/index.js';
 import { answerFailure, answerNoInstance, answerTooLarge } from './answers.js';
@@ -92,8 +92,7 @@ export class Exchange implements PickContext, Dispatcher.DispatchHandler, Reques
 
   /** RequestFacts: the span exporter's sampler, or null (no export). */
   get traceSampler(): TraceSampler | null {
-    const spans = this.core.spans;
-    return spans === null ? null : spans.sample;
+    return this.core.traceSampler;
   }
 
   get proto(): string {
@@ -268,7 +267,7 @@ export class Exchange implements PickContext, Dispatcher.DispatchHandler, Reques
         bytes_out: this.bytesOut,
         request_id: this.requestId,
         retries: this.attempts > 0 ? this.attempts - 1 : 0,
-        trace_id: traceparent === undefined || traceparent === '' ? null : traceIdOf(traceparent),
+        trace_id: sentTraceId(traceparent),
       };
       core.report(this.req, line, traceparent, this.service);
     }

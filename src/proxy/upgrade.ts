@@ -14,7 +14,7 @@ import type { Duplex } from 'node:stream';
 import { type HashOn, type PickContext, stickyKey } from '../balancer/index.js';
 import { PROBLEMS, type ProblemCode } from '../errors.js';
 import { accessPath, roundMs } from '../observability/access-log.js';
-import { traceIdOf } from '../observability/tracing.js';
+import { sentTraceId } from '../observability/tracing.js';
 import type { InstanceRegistration } from '../registry/types.js';
 import { joinPath } from '../routing/index.js';
 import { guardRequest, peerAddress, writeRawProblem, writeRawRefusal } from '../security/index.js';
@@ -76,7 +76,7 @@ class UpgradeReport {
       bytes_out: this.bytesOut,
       request_id: this.id,
       retries: 0,
-      trace_id: traceparent === undefined || traceparent === '' ? null : traceIdOf(traceparent),
+      trace_id: sentTraceId(traceparent),
     };
     core.report(this.req, line, traceparent, label);
   }
@@ -114,7 +114,7 @@ function upgradeHeaders(
     chunked: false,
     idempotencyKey: false,
     malformed: false,
-    traceSampler: core.spans === null ? null : core.spans.sample,
+    traceSampler: core.traceSampler,
   };
   const rules = target.route?.requestHeaders ?? null;
   const headers = copyRequestHeaders(req.rawHeaders, facts, rules, true);
@@ -140,8 +140,13 @@ export function proxyUpgrade(
   const report = new UpgradeReport(core, req, target.service, id);
   const refused = core.admission(target, req.method ?? 'GET');
   if (refused !== null) {
-    // Unregistered names stay out of span names, as in ProxyCore.refuse.
-    refuse(socket, report, refused, `upgrade refused: ${PROBLEMS[refused].title}`, '');
+    refuse(
+      socket,
+      report,
+      refused,
+      `upgrade refused: ${PROBLEMS[refused].title}`,
+      core.refusalLabel(refused, target),
+    );
     return true;
   }
   const auth = target.route?.auth ?? null;
@@ -176,8 +181,13 @@ function startUpgrade(
 ): void {
   const refused = core.availability(target);
   if (refused !== null) {
-    const label = refused === 'GW_ERR_NO_HEALTHY_INSTANCE' ? target.service : '';
-    refuse(socket, report, refused, `upgrade refused: ${PROBLEMS[refused].title}`, label);
+    refuse(
+      socket,
+      report,
+      refused,
+      `upgrade refused: ${PROBLEMS[refused].title}`,
+      core.refusalLabel(refused, target),
+    );
     return;
   }
   const clientIp = core.clientIp(req);
