@@ -18,6 +18,7 @@ import { sentTraceId } from '../observability/tracing.js';
 import type { InstanceRegistration } from '../registry/types.js';
 import { joinPath } from '../routing/index.js';
 import { guardRequest, peerAddress, writeRawProblem, writeRawRefusal } from '../security/index.js';
+import type { Refusal } from './answers.js';
 import type { ProxyCore, Target } from './core.js';
 import { classifyFailure, isTimeout, outcomeOf } from './failures.js';
 import { limitsOf } from './guarded.js';
@@ -94,6 +95,23 @@ function refuse(
   report.end(PROBLEMS[code].status, label);
 }
 
+/** The gateway's own refusal of an upgrade to `target` (admission or availability), reported. */
+function refuseTarget(
+  core: ProxyCore,
+  socket: Duplex,
+  report: UpgradeReport,
+  refused: Refusal,
+  target: Target,
+): void {
+  refuse(
+    socket,
+    report,
+    refused,
+    `upgrade refused: ${PROBLEMS[refused].title}`,
+    core.refusalLabel(refused, target),
+  );
+}
+
 function pickContext(req: IncomingMessage, clientIp: string): PickContext {
   return { exclude: null, hashKey: (on: HashOn) => stickyKey(on, req.headers, clientIp) };
 }
@@ -140,13 +158,7 @@ export function proxyUpgrade(
   const report = new UpgradeReport(core, req, target.service, id);
   const refused = core.admission(target, req.method ?? 'GET');
   if (refused !== null) {
-    refuse(
-      socket,
-      report,
-      refused,
-      `upgrade refused: ${PROBLEMS[refused].title}`,
-      core.refusalLabel(refused, target),
-    );
+    refuseTarget(core, socket, report, refused, target);
     return true;
   }
   const auth = target.route?.auth ?? null;
@@ -181,13 +193,7 @@ function startUpgrade(
 ): void {
   const refused = core.availability(target);
   if (refused !== null) {
-    refuse(
-      socket,
-      report,
-      refused,
-      `upgrade refused: ${PROBLEMS[refused].title}`,
-      core.refusalLabel(refused, target),
-    );
+    refuseTarget(core, socket, report, refused, target);
     return;
   }
   const clientIp = core.clientIp(req);
