@@ -10,7 +10,7 @@
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import { createRemoteJWKSet, type JWTVerifyGetKey, type JWTVerifyOptions, jwtVerify } from 'jose';
+import type { JWTVerifyGetKey, JWTVerifyOptions } from 'jose';
 import type { RouteAuthConfig } from '../config/index.js';
 import type { Refusal } from './answers.js';
 
@@ -92,30 +92,48 @@ function subjectOf(sub: unknown): AuthResult {
   return { ok: true, subject: sub };
 }
 
-type Key = KeyObject | Uint8Array | JWTVerifyGetKey;
+type Verify = (token: string) => ReturnType<typeof import('jose')['jwtVerify']>;
 
-function keyOf(auth: RouteAuthConfig): Key {
-  if (auth.secret !== undefined) return new TextEncoder().encode(auth.secret);
-  if (auth.public_key !== undefined) return createPublicKey(auth.public_key);
-  // Keys are cached for 10 minutes; an unknown kid triggers a refetch at most every 30 s.
-  return createRemoteJWKSet(new URL(auth.jwks_url!), {
-    timeoutDuration: 5_000,
-    cooldownDuration: 30_000,
-    cacheMaxAge: 600_000,
-  });
+/**
+ * The route's verifier. jose is imported on the first token, not at start-up: a gateway without
+ * JWT routes (most of them) never loads its module graph. A bad PEM key still fails here, when
+ * the route is built at start-up.
+ */
+function verifierOf(auth: RouteAuthConfig, options: JWTVerifyOptions): () => Promise<Verify> {
+  const local: KeyObject | Uint8Array | null =
+    auth.secret !== undefined
+      ? new TextEncoder().encode(auth.secret)
+      : auth.public_key !== undefined
+        ? createPublicKey(auth.public_key)
+        : null;
+  const make = async (): Promise<Verify> => {
+    const { createRemoteJWKSet, jwtVerify } = await import('jose');
+    if (local !== null) return (token) => jwtVerify(token, local, options);
+    // Keys are cached for 10 minutes; an unknown kid triggers a refetch at most every 30 s.
+    const jwks: JWTVerifyGetKey = createRemoteJWKSet(new URL(auth.jwks_url!), {
+      timeoutDuration: 5_000,
+      cooldownDuration: 30_000,
+      cacheMaxAge: 600_000,
+    });
+    return (token) => jwtVerify(token, jwks, options);
+  };
+  let verify: Promise<Verify> | null = null;
+  return () => {
+    verify ??= make();
+    return verify;
+  };
 }
 
 /** Builds the check for one route (config already validated by auth-config.ts). */
 export function createJwtAuth(
   auth: RouteAuthConfig,
 ): (headers: IncomingHttpHeaders) => AuthResult | Promise<AuthResult> {
-  const key = keyOf(auth);
   const options: JWTVerifyOptions = { algorithms: [...(auth.algorithms ?? [])] };
   if (auth.audience !== undefined) options.audience = auth.audience;
   if (auth.issuer !== undefined) options.issuer = auth.issuer;
-  const remote = typeof key === 'function';
-  const verify = (token: string) =>
-    typeof key === 'function' ? jwtVerify(token, key, options) : jwtVerify(token, key, options);
+  const remote = auth.secret === undefined && auth.public_key === undefined;
+  const verifier = verifierOf(auth, options);
+  const verify = (token: string) => verifier().then((v) => v(token));
   const onFailure = (err: unknown) => failureOf(err, remote);
   return (headers) => {
     const header = headers.authorization;

@@ -10,9 +10,8 @@
  * Cluster the subscription lives on one node, which ioredis replaces when it goes; a change of the
  * cluster's nodes (failover, resharding) counts as such a reconnection too.
  */
-import { Cluster } from 'ioredis';
 import type { Logger } from 'pino';
-import { createRedisClient, type RedisClient } from './client.js';
+import { createRedisClient, isClusterClient, type RedisClient } from './client.js';
 import { describeRedisUrl } from './options.js';
 
 export interface RedisBus {
@@ -101,7 +100,7 @@ export function createRedisBus(options: RedisBusOptions): RedisBus {
     }
     resubscribe();
   });
-  if (subscriber instanceof Cluster) {
+  if (isClusterClient(subscriber)) {
     // Nodes left or joined: the subscription may have moved to another node, losing messages
     // meanwhile. One resync for a burst of changes, once ioredis picked the new node.
     let pending: NodeJS.Timeout | null = null;

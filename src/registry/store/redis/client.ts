@@ -5,10 +5,27 @@
  * them works on every topology. Both client classes take the same commands; the gateway keeps
  * every multi-key operation inside one hash tag, so nothing needs more than one slot.
  */
-import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import { createRequire } from 'node:module';
+import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import { parseRedisUrl } from './options.js';
 
 export type RedisClient = Redis | Cluster;
+
+type IoRedis = typeof import('ioredis');
+/**
+ * ioredis is required when the first client is made: a gateway on sqlite or memory with local
+ * rate limits never loads it (a couple of MB of heap). It is CommonJS, so `require` keeps the
+ * factory synchronous, and an ESM `import` elsewhere gets the same module instance.
+ */
+const requireHere = createRequire(import.meta.url);
+function loadIoRedis(): IoRedis {
+  return requireHere('ioredis') as IoRedis;
+}
+
+/** Whether `client` is a Cluster client (its subscriptions move between nodes). */
+export function isClusterClient(client: RedisClient): client is Cluster {
+  return client instanceof loadIoRedis().Cluster;
+}
 
 export interface RedisClientOptions {
   /** CLIENT SETNAME of each connection. */
@@ -44,6 +61,7 @@ export function createRedisClient(url: string, options: RedisClientOptions): Red
         }
       : { maxRetriesPerRequest: null }),
   };
+  const { Cluster, Redis } = loadIoRedis();
   if (target.kind === 'cluster') {
     return new Cluster([...target.nodes], {
       enableOfflineQueue: !failFast,
