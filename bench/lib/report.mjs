@@ -126,11 +126,15 @@ export function closedLoopTable(title, summary, settings, footer = null) {
     return lines.join('\n');
   }
   const r = ratios(summary);
-  lines.push(
-    '',
-    `gateway / direct: **${fx(r.vsDirect)}** · gateway / best peer (${r.bestPeer}): **${fx(r.vsBestPeer)}** ` +
-      `(ratio of medians) · **${fx(r.vsBestPeerPaired)}** (median of each round's gateway / best peer that round)`,
-  );
+  const parts = [];
+  if (r.vsDirect !== null) parts.push(`gateway / direct: **${fx(r.vsDirect)}**`);
+  if (r.bestPeer !== null) {
+    parts.push(
+      `gateway / best peer (${r.bestPeer}): **${fx(r.vsBestPeer)}** (ratio of medians) · ` +
+        `**${fx(r.vsBestPeerPaired)}** (median of each round's gateway / best peer that round)`,
+    );
+  }
+  if (parts.length > 0) lines.push('', parts.join(' · '));
   return lines.join('\n');
 }
 

@@ -1,4 +1,5 @@
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { DurationHistogram, RequestCounts } from './request-tallies.js';
 
 /**
  * The gateway's Prometheus metrics, on a registry of its own (no global default
@@ -7,7 +8,7 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 export interface GatewayMetrics {
   readonly registry: Registry;
   readonly requestsTotal: Counter<'service' | 'method' | 'status'>;
-  readonly requestDuration: Histogram<'service'>;
+  readonly requestDuration: DurationHistogram;
   readonly upstreamInstances: Gauge<'service' | 'status'>;
   readonly healthChecksTotal: Counter<'service' | 'result'>;
   readonly retriesTotal: Counter<'service'>;
@@ -27,19 +28,24 @@ export interface MetricsOptions {
 export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
   const registry = new Registry();
   if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
+  // Both request metrics are counted in plain numbers per request and read by prom-client when
+  // it is asked (request-tallies.ts).
+  const requestCounts = new RequestCounts();
   const requestsTotal = new Counter({
     name: 'gateway_requests_total',
     help: 'Requests answered by the gateway, by service, method and status code',
     labelNames: ['service', 'method', 'status'] as const,
     registers: [registry],
+    collect() {
+      requestCounts.flushInto(this);
+    },
   });
-  const requestDuration = new Histogram({
-    name: 'gateway_request_duration_seconds',
-    help: 'Time from request to response end, by service',
-    labelNames: ['service'] as const,
-    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-    registers: [registry],
-  });
+  const requestDuration = new DurationHistogram(
+    'gateway_request_duration_seconds',
+    'Time from request to response end, by service',
+    [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registry,
+  );
   const collectInstances = options.collectInstances;
   const upstreamInstances = new Gauge({
     name: 'gateway_upstream_instances',
@@ -70,10 +76,7 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
     labelNames: ['scope'] as const,
     registers: [registry],
   });
-  // Label children are cached by key so the hot path does one Map lookup, not a label-object build.
   const requestStats = options.requestStats;
-  const counterChildren = new Map<string, { inc(): void }>();
-  const histogramChildren = new Map<string, { observe(v: number): void }>();
   return {
     registry,
     requestsTotal,
@@ -83,19 +86,8 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
     retriesTotal,
     rateLimitedTotal,
     observeRequest(service, method, status, seconds) {
-      const key = service + ' ' + method + ' ' + status;
-      let counter = counterChildren.get(key);
-      if (counter === undefined) {
-        counter = requestsTotal.labels(service, method, String(status));
-        counterChildren.set(key, counter);
-      }
-      counter.inc();
-      let histogram = histogramChildren.get(service);
-      if (histogram === undefined) {
-        histogram = requestDuration.labels(service);
-        histogramChildren.set(service, histogram);
-      }
-      histogram.observe(seconds);
+      requestCounts.count(service, method, status);
+      requestDuration.observe(service, seconds);
       if (requestStats !== undefined && service !== '') requestStats.record(service, status, seconds);
     },
   };
