@@ -141,6 +141,6 @@ export class DurationHistogram {
         { labels: { service: s.service }, value: s.count, metricName: `${this.name}_count` },
       );
     }
-    return { name: this.name, help: this.help, type: 'histogram', values, aggregator: 'sum' };
+    return { name: this.name, help: this.help, type: this.type, values, aggregator: this.aggregator };
   }
 }
