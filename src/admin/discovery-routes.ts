@@ -3,7 +3,7 @@ import { GatewayError } from '../errors.js';
 import { type RegistrationInput, RegistrationInputSchema } from '../registry/index.js';
 import { statusRoutes } from './discovery-status-routes.js';
 import type { EventStreams } from './event-stream.js';
-import { allServiceRecords, combinedStatus, instanceRecord, serviceRecord } from './records.js';
+import { combinedStatus, instanceRecord, serviceListJson, serviceRecordJson } from './records.js';
 import {
   ADMIN_SECURITY,
   AUTH_PROBLEMS,
@@ -63,6 +63,8 @@ const registerSchema: FastifySchema = {
  */
 const passThrough = () => (data: unknown) => ({ value: data });
 
+const JSON_TYPE = 'application/json; charset=utf-8';
+
 function registerRoutes(app: FastifyInstance, deps: AdminDeps): void {
   const { registry, health } = deps;
   app.post(
@@ -71,14 +73,16 @@ function registerRoutes(app: FastifyInstance, deps: AdminDeps): void {
     async (req, reply) => {
       const result = await registry.register(req.body as RegistrationInput);
       const name = result.instance.service_name;
-      const record = serviceRecord(name, registry, health);
+      const id = `,"instance_id":${JSON.stringify(result.instance.instance_id)}`;
       reply
         .code(result.created ? 201 : 200)
-        .header('location', `/api/discovery/services/${encodeURIComponent(name)}`);
-      return {
-        ...(record ?? { service_name: name, status: 'UNKNOWN', instances: [] }),
-        instance_id: result.instance.instance_id,
-      };
+        .header('location', `/api/discovery/services/${encodeURIComponent(name)}`)
+        .type(JSON_TYPE);
+      // A JSON string skips the response serializer (records.ts caches each instance's JSON).
+      return (
+        serviceRecordJson(name, registry, health, id) ??
+        `{"service_name":${JSON.stringify(name)},"status":"UNKNOWN","instances":[]${id}}`
+      );
     },
   );
 
@@ -92,9 +96,9 @@ function registerRoutes(app: FastifyInstance, deps: AdminDeps): void {
         response: { 200: ServiceListSchema, ...auth },
       },
     },
-    async () => {
-      const services = allServiceRecords(registry, health);
-      return { services, total: services.length };
+    async (_req, reply) => {
+      reply.type(JSON_TYPE);
+      return serviceListJson(registry, health);
     },
   );
 
@@ -109,10 +113,11 @@ function registerRoutes(app: FastifyInstance, deps: AdminDeps): void {
         response: { 200: ServiceRecordSchema, ...auth, 404: problem('No such service') },
       },
     },
-    async (req) => {
-      const record = serviceRecord(req.params.service_name, registry, health);
-      if (!record) throw serviceNotFound(req.params.service_name);
-      return record;
+    async (req, reply) => {
+      const json = serviceRecordJson(req.params.service_name, registry, health);
+      if (json === null) throw serviceNotFound(req.params.service_name);
+      reply.type(JSON_TYPE);
+      return json;
     },
   );
 }

@@ -3,7 +3,8 @@ import type { InstanceRegistration, Registry } from '../registry/index.js';
 
 /**
  * What the discovery API shows: membership facts (the registry's) merged with health facts
- * (the monitor's). Built on demand; neither owner's state is copied or kept here.
+ * (the monitor's). Built on demand from both owners' immutable objects; only their JSON is kept,
+ * weakly, per registration.
  */
 
 export interface InstanceRecord {
@@ -46,29 +47,48 @@ export function instanceRecord(reg: InstanceRegistration, health: InstanceHealth
   };
 }
 
-/** The current record of a service, or null when it has no instance. */
-export function serviceRecord(
+// A registration and the monitor's health facts are both immutable (a change makes new objects),
+// so the JSON of a pair never changes. Registration answers carry the whole service, every
+// time: with many instances per service, serializing them again was most of a registration's CPU.
+const instanceJson = new WeakMap<InstanceRegistration, { health: InstanceHealth; json: string }>();
+
+function instanceRecordJson(reg: InstanceRegistration, health: InstanceHealth): string {
+  const cached = instanceJson.get(reg);
+  if (cached?.health === health) return cached.json;
+  const json = JSON.stringify(instanceRecord(reg, health));
+  instanceJson.set(reg, { health, json });
+  return json;
+}
+
+/**
+ * The JSON of a service's `ServiceRecord`, built from cached instance JSON;
+ * `extra` fields (already JSON) go after `instances`. Null when the service has no instance.
+ */
+export function serviceRecordJson(
   serviceName: string,
   registry: Registry,
   health: HealthMonitor,
-): ServiceRecord | null {
+  extra = '',
+): string | null {
   const instances = registry.instancesOf(serviceName);
   if (instances.length === 0) return null;
-  return {
-    service_name: serviceName,
-    status: health.serviceStatus(serviceName),
-    instances: instances.map((reg) => instanceRecord(reg, health.healthOf(serviceName, reg.instance_id))),
-  };
+  let json = `{"service_name":${JSON.stringify(serviceName)},"status":"${health.serviceStatus(serviceName)}","instances":[`;
+  for (let i = 0; i < instances.length; i++) {
+    const reg = instances[i]!;
+    if (i > 0) json += ',';
+    json += instanceRecordJson(reg, health.healthOf(serviceName, reg.instance_id));
+  }
+  return `${json}]${extra}}`;
 }
 
-/** Every service, by name, so listings are stable whatever order registrations came in. */
-export function allServiceRecords(registry: Registry, health: HealthMonitor): ServiceRecord[] {
-  const records: ServiceRecord[] = [];
+/** `{"services": [...], "total": n}` of every service, by name, so listings are stable whatever order registrations came in. */
+export function serviceListJson(registry: Registry, health: HealthMonitor): string {
+  const parts: string[] = [];
   for (const name of [...registry.serviceNames()].sort()) {
-    const record = serviceRecord(name, registry, health);
-    if (record) records.push(record);
+    const json = serviceRecordJson(name, registry, health);
+    if (json !== null) parts.push(json);
   }
-  return records;
+  return `{"services":[${parts.join(',')}],"total":${parts.length}}`;
 }
 
 /**

@@ -5,6 +5,8 @@ import { SERVICE_NAME_PATTERN } from '../registry/index.js';
 /**
  * Response schemas of the admin API. They serialize the answers (fast-json-stringify) and are
  * the OpenAPI document's response entries, so what the docs show is what the wire carries.
+ * Service records are the exception: records.ts writes their JSON from cached instance JSON,
+ * and test/integration/discovery-api.test.ts holds them to these schemas, field order included.
  */
 
 /**

@@ -1,7 +1,24 @@
+import { Ajv } from 'ajv';
+import addFormats from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  InstanceRecordSchema,
+  RegisterResponseSchema,
+  ServiceListSchema,
+  ServiceRecordSchema,
+} from '../../src/admin/schemas.js';
 import { type StartedGateway, startGateway } from '../helpers/gateway.js';
 import { type HealthServer, startHealthServer } from '../helpers/health-server.js';
 import { call, isProblem } from '../helpers/http.js';
+
+// The schemas are the OpenAPI document's; they also say each object has no other field.
+const ajv = new Ajv({ strict: false, allErrors: true });
+addFormats.default(ajv);
+const closed = <T extends { properties: object }>(schema: T) => ({ ...schema, additionalProperties: false });
+const matches = (schema: object, value: unknown) => {
+  const ok = ajv.validate(schema, value);
+  return ok ? true : ajv.errorsText();
+};
 
 type Instance = Record<string, unknown> & { instance_id: string; base_url: string; status: string };
 type Service = { service_name: string; status: string; instances: Instance[]; instance_id?: string };
@@ -99,6 +116,20 @@ describe('service discovery API', () => {
         ].sort(),
       );
     }
+    // The answers are JSON built by hand (records.ts), not by the schema's serializer: they must
+    // still be exactly what the OpenAPI document says, fields in the schema's order.
+    const fields = Object.keys(InstanceRecordSchema.properties);
+    for (const instance of res.body.instances) expect(Object.keys(instance)).toEqual(fields);
+    expect(matches(ServiceRecordSchema, res.body)).toBe(true);
+    for (const instance of res.body.instances)
+      expect(matches(closed(InstanceRecordSchema), instance)).toBe(true);
+    expect(Object.keys(res.body)).toEqual(['service_name', 'status', 'instances']);
+    const listed = await call('GET', api('/services'));
+    expect(matches(ServiceListSchema, listed.body)).toBe(true);
+    const again = await call('POST', api('/services'), { service_name: 'users', base_url: a.url, weight: 5 });
+    expect(matches(closed(RegisterResponseSchema), again.body)).toBe(true);
+    expect(Object.keys(again.body as object)).toEqual(['service_name', 'status', 'instances', 'instance_id']);
+    expect(again.headers.get('content-type')).toBe('application/json; charset=utf-8');
     const missing = await call('GET', api('/services/nobody'));
     expect(missing.status).toBe(404);
     expect(isProblem(missing)).toBe(true);
@@ -117,6 +148,9 @@ describe('service discovery API', () => {
     expect(res.status).toBe(200);
     expect(Object.keys(res.body)).toEqual(['lease_expires_at']);
     expect(Date.parse(res.body.lease_expires_at)).toBeGreaterThan(before);
+    // The record read before the heartbeat is not served again from a cache.
+    const after = await call<Service>('GET', api('/services/orders'));
+    expect(after.body.instances[0]!.lease_expires_at).toBe(res.body.lease_expires_at);
     for (const path of [
       '/services/orders/instances/nope/heartbeat',
       '/services/nobody/instances/x/heartbeat',
