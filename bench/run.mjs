@@ -238,61 +238,72 @@ async function countRows(dbPath) {
   }
 }
 
+/**
+ * Paired rounds: each round measures small GETs and the fixed rate without the instances, then
+ * registers them, waits until every one is HEALTHY, measures again under their checks, and
+ * removes them. A round's before and after run a minute apart, so the machine's drift (it has
+ * measured 1.5x apart between rounds) moves both, and the per-round changes are what count.
+ */
 async function instancesScenario(gw, opts, ctx) {
   const health = await startServer('health-server', 'health-server.mjs', [], opts.loadCore, ctx.tmpDir);
   const served = async () => (await getJson(`${health.origin}/__stats`)).body.served;
   const target = [gw];
-  const quiet = { ...opts, warmup: 0 };
-  log('  before: small GET and fixed rate, gateway only');
-  const before = {
-    get: (await measureRounds(target, closedLoopSpec('get', opts), quiet, ctx))[GATEWAY],
-    rate: (await measureRounds(target, rateSpec(opts), quiet, ctx))[GATEWAY],
+  const measure = async (round) => {
+    // One run per measure; the first round warms up first, as every other scenario does.
+    const one = { ...opts, warmup: round === 1 ? opts.warmup : 0, rounds: 1 };
+    return {
+      get: (await measureRounds(target, closedLoopSpec('get', opts), one, ctx))[GATEWAY],
+      rate: (await measureRounds(target, rateSpec(opts), one, ctx))[GATEWAY],
+    };
   };
-  log(`  registering ${opts.instances} instances`);
-  const registerMs = await registerMany({
-    origin: gw.origin,
-    healthOrigin: health.origin,
-    count: opts.instances,
-    services: opts.instanceServices,
-    concurrency: opts.registerConcurrency,
-  });
-  const rows = await countRows(gw.dbPath);
-  log(`  registered in ${(registerMs / 1000).toFixed(2)} s; ${rows} rows in sqlite; waiting for every check`);
-  const settleStart = performance.now();
-  const deadline = Date.now() + 180_000;
-  for (;;) {
-    const { body } = await getJson(`${gw.origin}/api/discovery/health`);
-    if (body.healthy_instances >= opts.instances + 1) break;
-    if (Date.now() > deadline)
-      throw new Error(`only ${body.healthy_instances} instances HEALTHY after 180 s`);
-    await sleep(250);
+  const rounds = [];
+  for (let round = 1; round <= opts.rounds; round++) {
+    log(`  round ${round}: small GET and fixed rate without the instances`);
+    const before = await measure(round);
+    log(`  round ${round}: registering ${opts.instances} instances`);
+    const registerMs = await registerMany({
+      origin: gw.origin,
+      healthOrigin: health.origin,
+      count: opts.instances,
+      services: opts.instanceServices,
+      concurrency: opts.registerConcurrency,
+    });
+    const rows = await countRows(gw.dbPath);
+    log(
+      `  registered in ${(registerMs / 1000).toFixed(2)} s; ${rows} rows in sqlite; waiting for every check`,
+    );
+    const settleStart = performance.now();
+    const deadline = Date.now() + 180_000;
+    for (;;) {
+      const { body } = await getJson(`${gw.origin}/api/discovery/health`);
+      if (body.healthy_instances >= opts.instances + 1) break;
+      if (Date.now() > deadline)
+        throw new Error(`only ${body.healthy_instances} instances HEALTHY after 180 s`);
+      await sleep(250);
+    }
+    const settleMs = performance.now() - settleStart;
+    // Let the first-check burst pass: checks then run at the steady interval.
+    await sleep(Math.min(5000, ctx.intervalMs / 2));
+    const rssAfter = memoryOf(gw.pid)?.rss;
+    const served0 = await served();
+    const t0 = performance.now();
+    log(`  round ${round}: small GET and fixed rate under the checks`);
+    const after = await measure(round);
+    const checksPerSecond = ((await served()) - served0) / ((performance.now() - t0) / 1000);
+    await deregisterServices(gw.origin, opts.instanceServices);
+    rounds.push({ before, after, registerMs, rows, settleMs, rssAfter, checksPerSecond });
+    log(
+      `  round ${round}: p99 ${before.get.p99.toFixed(2)} -> ${after.get.p99.toFixed(2)} ms, ` +
+        `fixed rate ${before.rate.p99.toFixed(2)} -> ${after.rate.p99.toFixed(2)} ms`,
+    );
   }
-  const settleMs = performance.now() - settleStart;
-  // Let the first-check burst pass: checks then run at the steady interval.
-  await sleep(Math.min(5000, ctx.intervalMs / 2));
-  const rssAfter = memoryOf(gw.pid)?.rss;
-  const served0 = await served();
-  const t0 = performance.now();
-  log('  with checks: small GET and fixed rate, gateway only');
-  const after = {
-    get: (await measureRounds(target, closedLoopSpec('get', opts), quiet, ctx))[GATEWAY],
-    rate: (await measureRounds(target, rateSpec(opts), quiet, ctx))[GATEWAY],
-  };
-  const checksPerSecond = ((await served()) - served0) / ((performance.now() - t0) / 1000);
-  await deregisterServices(gw.origin, opts.instanceServices);
   await stopProcess(health.child);
   return {
     count: opts.instances,
     services: opts.instanceServices,
     concurrency: opts.registerConcurrency,
     intervalMs: ctx.intervalMs,
-    registerMs,
-    rows,
-    settleMs,
-    rssAfter,
-    checksPerSecond,
-    before,
-    after,
+    rounds,
   };
 }
 
