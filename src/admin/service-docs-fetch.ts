@@ -4,7 +4,7 @@
  * Content-Length above it is refused before reading), JSON media types only, no redirects
  * (undici's request does not follow them, so a document cannot bounce the gateway elsewhere).
  */
-import { Agent, request } from 'undici';
+import { Agent } from '../http/undici.js';
 
 export interface DocFetchOptions {
   readonly timeoutMs: number;
@@ -43,6 +43,8 @@ export async function fetchJsonDocument(
   }, options.timeoutMs);
   timer.unref();
   try {
+    // undici's index (for `request`) is loaded on the first document fetch only (http/undici.ts).
+    const { request } = await import('undici');
     const res = await request(url, {
       method: 'GET',
       dispatcher: agent,

@@ -9,7 +9,8 @@
  * stream or AbortSignal per check), and no timer of its own: checks in flight wait in one FIFO
  * (they share one timeout, so start order is deadline order) swept by a single timer.
  */
-import { Agent, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
+import { Agent } from '../http/undici.js';
 
 export interface ProbeResult {
   readonly ok: boolean;

@@ -1,11 +1,13 @@
 /**
- * A gateway on sqlite with local rate limits and no JWT route loads neither ioredis nor jose:
- * they are imported where they are first needed, which keeps their module graphs off the heap
- * of the common deployment. (yaml is not among them: @fastify/swagger needs it anyway.)
+ * A gateway on sqlite with local rate limits and no JWT route loads neither ioredis nor jose, nor
+ * undici's index (fetch, WebSocket and the rest; the proxy and the checks take Pool and Agent
+ * from their own files, src/http/undici.ts): they are imported where they are first needed,
+ * which keeps their module graphs off the heap of the common deployment. (yaml is not among them:
+ * @fastify/swagger needs it anyway.)
  *
- * ioredis is CommonJS, required on first use: Node's require cache tells whether it was loaded
- * (each vitest fork starts with an empty one). jose is ESM, imported on the first token: a
- * vi.mock factory notes its first import. The last test shows both probes do see a load.
+ * ioredis and undici are CommonJS, required on first use: Node's require cache tells whether they
+ * were loaded (each vitest fork starts with an empty one). jose is ESM, imported on the first
+ * token: a vi.mock factory notes its first import. The last test shows the probes do see a load.
  */
 import { createHmac } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -13,6 +15,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { Agent, Pool } from '../../src/http/undici.js';
 import { createRedisClient } from '../../src/registry/index.js';
 import { closeAll, echo, send, startGateway, startInstance } from '../proxy/harness.js';
 
@@ -43,15 +46,16 @@ function hs256(claims: object): string {
 }
 
 describe('modules loaded on first use', () => {
-  it('a sqlite gateway without a config file or JWT route loads no ioredis or jose', async () => {
+  it('a sqlite gateway without a config file or JWT route loads no ioredis, jose or undici index', async () => {
     const instance = await startInstance(echo('a'));
     const gw = await startGateway({ registryStore: 'sqlite', registryPath: join(dir, 'registry.db') });
     await gw.register({ service_name: 'svc', base_url: instance.url });
     await gw.waitStatus('svc', gw.gateway.registry.instancesOf('svc')[0]!.instance_id, 'HEALTHY');
     expect((await send('GET', `${gw.url}/proxy/svc/a`)).status).toBe(200);
-    expect({ ioredis: required('ioredis'), jose: imported.has('jose') }).toEqual({
+    expect({ ioredis: required('ioredis'), jose: imported.has('jose'), undici: required('undici') }).toEqual({
       ioredis: false,
       jose: false,
+      undici: false,
     });
   });
 
@@ -77,5 +81,14 @@ describe('modules loaded on first use', () => {
     });
     client.disconnect();
     expect(required('ioredis')).toBe(true);
+
+    // A service's own OpenAPI document is fetched with undici's `request`: the index loads then,
+    // and its Pool and Agent are the very classes the gateway took from their files.
+    expect(required('undici')).toBe(false);
+    await send('GET', `${gw.url}/docs/services/svc/openapi.json`);
+    expect(required('undici')).toBe(true);
+    const index = require('undici') as typeof import('undici');
+    expect([index.Pool, index.Agent]).toEqual([Pool, Agent]);
+    expect(index.Pool === Pool && index.Agent === Agent).toBe(true);
   });
 });
