@@ -5,7 +5,6 @@
  * events retire pools: `deregistered` / `expired` close it, a `registered` update that changed the
  * base_url replaces it. Closing lets requests in flight finish.
  */
-
 import type { EventHub, GatewayEvent } from '../events.js';
 import { Pool } from '../http/undici.js';
 import { type InstanceRegistration, instanceKey, type Registry } from '../registry/types.js';
